@@ -1,0 +1,1 @@
+"""One module per `aeforecast` sub-command; each exposes `register(subparsers)`."""

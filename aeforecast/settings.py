@@ -1,0 +1,35 @@
+"""Runtime settings, read once from the environment (see CONTRACT.md, Configuration)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All optional; defaults give an embedded database and model store under ./var/."""
+
+    model_config = SettingsConfigDict(env_prefix="AEF_", extra="ignore")
+
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means ./var/aeforecast.db")
+    model_dir: Path = Field(default=Path("var/models"))
+    log_level: str = Field(default="INFO")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The embedded SQLite file by default; `postgresql://` is mapped to the psycopg 3 driver."""
+        url = self.database_url or f"sqlite:///{Path('var/aeforecast.db').resolve()}"
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        elif url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests clear the cache after changing the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Feature pipelines: turn attendance, calendar and temperature frames into model features."""

@@ -1,0 +1,1 @@
+"""Models, backtesting and evaluation."""

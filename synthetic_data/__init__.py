@@ -1,0 +1,1 @@
+"""Realistic synthetic A&E data with its true expected value kept beside it."""
