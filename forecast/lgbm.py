@@ -19,7 +19,7 @@ import polars as pl
 
 from features.config import DEFAULT_FEATURES, FeatureConfig
 from features.pipeline import feature_names, prediction_rows, prepare, training_rows
-from forecast.intervals import ResidualCalibrator
+from forecast.intervals import FloatArray, ResidualCalibrator
 from forecast.protocol import FORECAST_COLUMNS, ModelInput, empty_forecast
 
 CATEGORICAL = ["dow", "holiday_kind"]
@@ -99,6 +99,6 @@ class GlobalLightGBM:
         )
         return lgb.train(self.params, dataset, num_boost_round=self.rounds)
 
-    def _point(self, booster: lgb.Booster, rows: pl.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def _point(self, booster: lgb.Booster, rows: pl.DataFrame) -> FloatArray:
         raw = booster.predict(rows.select(feature_names(self.features)).to_numpy(), raw_score=True)
         return np.asarray(rows["base"].to_numpy() * np.exp(raw), dtype=np.float64)
