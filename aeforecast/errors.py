@@ -40,11 +40,12 @@ class Problem:
     column: str | None
     value: str | None
     message: str
+    row_label: str = "line"  # how a person finds `row`: "line" in CSV, "row" in Parquet
 
     def __str__(self) -> str:
         where = [self.source]
         if self.row is not None:
-            where.append(f"line {self.row}")
+            where.append(f"{self.row_label} {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
         shown = "" if self.value is None else f" (got {self.value!r})"
@@ -56,10 +57,11 @@ class DataValidationError(InputError):
 
     code = "invalid_data"
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
         self.problems = problems
+        self.total = max(total or 0, len(problems))  # problems found, when more than listed
         shown = "\n".join(f"  - {p}" for p in problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        more = f"\n  ... and {self.total - 20} more" if self.total > 20 else ""
         super().__init__(f"input refused, nothing was written:\n{shown}{more}")
 
 

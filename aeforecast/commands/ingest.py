@@ -1,0 +1,107 @@
+"""`aeforecast ingest`: validate attendances (and temperature) files, then store them at once.
+
+Both files are validated completely before the database is touched (it is not even created),
+so a refused ingest leaves the database exactly as it was, and one report lists the problems
+of both files. The store then writes everything in one transaction; re-ingesting the same
+rows changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aeforecast.errors import DataValidationError, Problem
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from aeforecast.store import UpsertResult
+
+log = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--attendances",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="CSV or Parquet: trust_code, date, attendances[, admissions]",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=Path,
+        metavar="FILE",
+        help="CSV or Parquet: trust_code, date, temperature_c (observed or forecast)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=iso_date,
+        metavar="DATE",
+        help="refuse attendances dated after this day (default: today)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a YYYY-MM-DD date."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from aeforecast.store import Store  # imported here: every command's --help loads this module
+
+    attendances, temperature = _validate(args.attendances, args.temperature, args.as_of)
+    with Store.from_settings() as store:
+        log.info("storing in %s", store.url)
+        store.migrate()
+        result = store.ingest(
+            attendances,
+            temperature,
+            source=str(args.attendances),
+            temperature_source=None if args.temperature is None else str(args.temperature),
+        )
+    _summary("attendances", attendances.height, result.attendances)
+    if temperature is not None:
+        _summary("temperature", temperature.height, result.temperature)
+    return 0
+
+
+def _validate(
+    attendances_path: Path, temperature_path: Path | None, as_of: date | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Both files, completely; every problem of both in one error."""
+    from aeforecast.contract import read_attendances, read_temperature
+
+    problems: list[Problem] = []
+    attendances = temperature = None
+    try:
+        attendances = read_attendances(attendances_path, as_of=as_of)
+        log.info("validated %d attendance rows from %s", attendances.height, attendances_path)
+    except DataValidationError as exc:
+        problems += exc.problems
+    if temperature_path is not None:
+        try:
+            temperature = read_temperature(temperature_path)
+            log.info("validated %d temperature rows from %s", temperature.height, temperature_path)
+        except DataValidationError as exc:
+            problems += exc.problems
+    if problems or attendances is None:
+        raise DataValidationError(problems)
+    return attendances, temperature
+
+
+def _summary(kind: str, read: int, result: UpsertResult | None) -> None:
+    inserted, updated, unchanged = (
+        (0, 0, 0) if result is None else (result.inserted, result.updated, result.unchanged)
+    )
+    print(
+        f"{kind}: {read} rows read, {inserted} inserted, {updated} updated, {unchanged} unchanged"
+    )

@@ -1,0 +1,139 @@
+"""Reading input files into raw frames, remembering where each row sits in the file.
+
+CSV is read as text only (`infer_schema=False`) so that the column parsers, not polars, decide
+what a valid value is and say so precisely. Every way a file can fail to open becomes a
+`DataValidationError` naming the file, never a raw polars or OS exception.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from aeforecast.errors import DataValidationError, Problem
+
+_BOM = b"\xef\xbb\xbf"
+CSV_SUFFIXES = (".csv",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A frame as read, with the number a person uses to find each row (`row_label` N)."""
+
+    frame: pl.DataFrame
+    row_numbers: pl.Series
+    row_label: str
+
+
+def refuse(
+    source: str, message: str, *, row: int | None = None, label: str = "line"
+) -> DataValidationError:
+    """One whole-file problem as the error to raise."""
+    return DataValidationError([Problem(source, row, None, None, message, row_label=label)])
+
+
+def read_table(path: Path) -> RawTable:
+    """The file at `path` as text (CSV) or typed (Parquet) columns, chosen by its extension."""
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        raise refuse(source, f"has extension '{path.suffix}'; give a .csv or .parquet file")
+    if not path.exists():
+        raise refuse(source, "file not found; check the path")
+    if not path.is_file():
+        raise refuse(source, "is not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise refuse(source, f"cannot be read ({exc.strerror})") from exc
+    table = _read_csv(data, source) if suffix in CSV_SUFFIXES else _read_parquet(data, source)
+    return _tidy(table, source)
+
+
+def _read_csv(data: bytes, source: str) -> RawTable:
+    data = data.removeprefix(_BOM)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise refuse(
+            source,
+            f"is not UTF-8 text (byte {data[exc.start]:#04x}); save it as UTF-8 "
+            "(in Excel: 'CSV UTF-8')",
+            row=line,
+        ) from exc
+    if not text.strip():
+        raise refuse(source, "is empty; expected a header line, then one row per trust per day")
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise _csv_failure(text, source, exc) from exc
+    if frame.width == 1:
+        for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if separator in frame.columns[0]:
+                raise refuse(source, f"separates fields with {name}; use commas", row=1)
+    return RawTable(frame, _csv_line_numbers(text, frame.height), "line")
+
+
+def _csv_line_numbers(text: str, height: int) -> pl.Series:
+    """Line of each data row: header is line 1; quoted fields may span lines, so count them."""
+    trivial = pl.int_range(2, height + 2, eager=True, dtype=pl.Int64)
+    if '"' not in text:
+        return trivial
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts: list[int] = []
+    last = 0
+    for _ in reader:
+        starts.append(last + 1)
+        last = reader.line_num
+    return pl.Series(starts[1:], dtype=pl.Int64) if len(starts) - 1 == height else trivial
+
+
+def _csv_failure(text: str, source: str, exc: Exception) -> DataValidationError:
+    """Locate what polars choked on; a row with too many fields is the usual culprit."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    last = reader.line_num
+    for fields in reader:
+        if len(fields) > len(header):
+            return refuse(
+                source,
+                f"has {len(fields)} fields but the header has {len(header)}; "
+                "quote values that contain commas",
+                row=last + 1,
+            )
+        last = reader.line_num
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return refuse(source, f"could not be read as CSV ({first_line})")
+
+
+def _read_parquet(data: bytes, source: str) -> RawTable:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise refuse(
+            source,
+            "is not a readable Parquet file (empty, truncated or not Parquet); write it again",
+        ) from exc
+    return RawTable(frame, pl.int_range(1, frame.height + 1, eager=True, dtype=pl.Int64), "row")
+
+
+def _tidy(table: RawTable, source: str) -> RawTable:
+    """Strip blanks around column names and drop blank lines; refuse a file without data rows."""
+    frame = table.frame
+    names = [name.strip() for name in frame.columns]
+    if len(set(names)) == len(names):
+        frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series() if frame.width else None
+    if blank is not None and blank.any():
+        frame, numbers = frame.filter(~blank), table.row_numbers.filter(~blank)
+    else:
+        numbers = table.row_numbers
+    if frame.height == 0:
+        raise refuse(source, "has a header but no data rows; expected one row per trust per day")
+    return RawTable(frame, numbers, table.row_label)

@@ -1,0 +1,238 @@
+"""`Store`: the one way the code reads and writes the service's database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+
+import polars as pl
+import sqlalchemy as sa
+
+from aeforecast.contract import ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
+from aeforecast.errors import StoreUnavailableError
+from aeforecast.settings import Settings, get_settings
+from aeforecast.store import _tables as t
+from aeforecast.store._engine import WRITE_OPTION, create_engine, normalise_url, sqlite_path
+from aeforecast.store._read import read_frame
+from aeforecast.store._upsert import (
+    ATTENDANCES,
+    TEMPERATURES,
+    UpsertResult,
+    lock_writers,
+    register_trusts,
+    upsert,
+)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 7_412_001  # pg_advisory_xact_lock key: one migrator at a time
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did, per table; None for a table that was not given."""
+
+    attendances: UpsertResult | None
+    temperature: UpsertResult | None
+
+
+class Store:
+    """The database behind the service: embedded SQLite file or PostgreSQL, chosen by URL.
+
+    Nothing connects until first use. Every write method is one transaction, all or nothing.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = normalise_url(url)
+        self._engine: sa.Engine | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Store:
+        return cls((settings or get_settings()).resolved_database_url)
+
+    @property
+    def url(self) -> str:
+        """The URL with any password hidden, fit for logs and messages."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self._url.get_backend_name()
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = create_engine(self._url)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[sa.Connection]:
+        """One transaction, committed on success and rolled back on any exception.
+
+        On SQLite a writing transaction takes the write lock at once (BEGIN IMMEDIATE).
+        """
+        path = sqlite_path(self._url)
+        if path is not None and not path.exists():
+            raise StoreUnavailableError(
+                f"no database at {path} yet: run `aeforecast ingest` to create it"
+            )
+        try:
+            conn = self.engine.connect()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise StoreUnavailableError(
+                f"cannot reach the database {self.url}: {_reason(exc)}"
+            ) from exc
+        with conn:
+            conn.execution_options(**{WRITE_OPTION: write})
+            with conn.begin():
+                yield conn
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError unless the database answers."""
+        try:
+            with self.transaction(write=False) as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.DBAPIError as exc:
+            raise StoreUnavailableError(
+                f"database {self.url} is not answering: {_reason(exc)}"
+            ) from exc
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest migration (creating the SQLite file and its folder)."""
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # we log the one line that matters
+        from alembic import command  # a third of a second to import; only migrating needs it
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        path = sqlite_path(self._url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(exist_ok=True)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        config.set_main_option("path_separator", "os")
+        with self.transaction() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+            current = MigrationContext.configure(conn).get_current_revision()
+            head = ScriptDirectory.from_config(config).get_current_head()
+            if current != head:
+                log.info("migrating the database schema from %s to %s", current or "empty", head)
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+
+    def ingest(
+        self,
+        attendances: pl.DataFrame | None = None,
+        temperature: pl.DataFrame | None = None,
+        *,
+        source: str = "api",
+        temperature_source: str | None = None,
+    ) -> IngestResult:
+        """Upsert frames from aeforecast.contract in one transaction, with an audit row each.
+
+        `source` is recorded for attendances, `temperature_source` (default: `source`) for
+        temperature. Temperature may name trusts that have no attendances yet.
+        """
+        now = datetime.now(UTC)
+        with self.transaction() as conn:
+            lock_writers(conn)
+            att = temp = None
+            if attendances is not None:
+                register_trusts(conn, attendances["trust_code"].unique().sort().to_list(), now)
+                att = upsert(conn, ATTENDANCES, attendances, now)
+                _audit(conn, "attendances", source, att, now)
+            if temperature is not None:
+                temp = upsert(conn, TEMPERATURES, temperature, now)
+                _audit(conn, "temperature", temperature_source or source, temp, now)
+        return IngestResult(att, temp)
+
+    def upsert_attendances(self, frame: pl.DataFrame, *, source: str = "api") -> UpsertResult:
+        result = self.ingest(attendances=frame, source=source).attendances
+        assert result is not None
+        return result
+
+    def upsert_temperature(self, frame: pl.DataFrame, *, source: str = "api") -> UpsertResult:
+        result = self.ingest(temperature=frame, source=source).temperature
+        assert result is not None
+        return result
+
+    def read_attendances(
+        self, trusts: list[str] | None = None, start: date | None = None, end: date | None = None
+    ) -> pl.DataFrame:
+        """Stored attendances (contract schema), sorted by trust and date; bounds inclusive."""
+        return self._read("attendances", ATTENDANCES_SCHEMA, trusts, start, end)
+
+    def read_temperature(
+        self, trusts: list[str] | None = None, start: date | None = None, end: date | None = None
+    ) -> pl.DataFrame:
+        """Stored temperature (contract schema), sorted by trust and date; bounds inclusive."""
+        return self._read("temperatures", TEMPERATURE_SCHEMA, trusts, start, end)
+
+    def trust_codes(self) -> list[str]:
+        """Every trust with attendances, sorted."""
+        with self.transaction(write=False) as conn:
+            stmt = sa.select(t.trusts.c.trust_code).order_by(t.trusts.c.trust_code)
+            return list(conn.scalars(stmt))
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for summaries and checks."""
+        with self.transaction(write=False) as conn:
+            return {
+                table.name: int(conn.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+                for table in (t.trusts, t.attendances, t.temperatures, t.ingests)
+            }
+
+    def _read(
+        self,
+        table: str,
+        schema: dict[str, pl.DataType],
+        trusts: list[str] | None,
+        start: date | None,
+        end: date | None,
+    ) -> pl.DataFrame:
+        with self.transaction(write=False) as conn:
+            return read_frame(conn, table, schema, trusts, start, end)
+
+
+def _audit(
+    conn: sa.Connection, kind: str, source: str, result: UpsertResult, now: datetime
+) -> None:
+    conn.execute(
+        sa.insert(t.ingests).values(
+            kind=kind,
+            source=source[:1000],
+            rows=result.rows,
+            inserted=result.inserted,
+            updated=result.updated,
+            at=now,
+        )
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's first line, without SQLAlchemy's boilerplate."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip()
+    return text.splitlines()[0] if text else type(original).__name__
