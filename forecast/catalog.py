@@ -1,0 +1,54 @@
+"""Every model by name, so the CLI, the batch and the API build them the same way.
+
+Factories import their model on call: listing the catalog never pays for statsmodels or
+LightGBM imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aeforecast.errors import InputError
+from forecast.protocol import Forecaster, ModelName
+
+
+def _snaive() -> Forecaster:
+    from forecast.baselines.snaive import SeasonalNaive
+
+    return SeasonalNaive()
+
+
+def _ets() -> Forecaster:
+    from forecast.baselines.ets import ETS
+
+    return ETS()
+
+
+MODELS: dict[ModelName, Callable[[], Forecaster]] = {
+    "snaive": _snaive,
+    "ets": _ets,
+}
+
+# The model the nightly batch and the API serve unless told otherwise.
+DEFAULT_MODEL: ModelName = "ets"
+
+# What `aeforecast backtest` runs without --models: the default and what it must beat.
+BACKTEST_MODELS: list[ModelName] = ["snaive", "ets"]
+
+
+def build_models(names: Sequence[ModelName]) -> dict[ModelName, Forecaster]:
+    """Fresh model instances, in the order given; unknown names are refused all together."""
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise InputError(f"unknown model(s) {', '.join(map(repr, unknown))}; "
+                         f"known models: {', '.join(sorted(MODELS))}")
+    if len(set(names)) != len(names):
+        raise InputError(f"a model is named twice in {', '.join(names)}")
+    return {name: MODELS[name]() for name in names}
+
+
+def parse_model_list(text: str | None) -> list[ModelName]:
+    """'snaive, ets' -> ['snaive', 'ets']; None or empty -> the backtest defaults."""
+    if not text or not text.strip():
+        return list(BACKTEST_MODELS)
+    return [part.strip() for part in text.split(",") if part.strip()]
