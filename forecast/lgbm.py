@@ -28,7 +28,8 @@ CATEGORICAL = ["dow", "holiday_kind"]
 def default_params() -> dict[str, Any]:
     return {
         "objective": "poisson",
-        "learning_rate": 0.05,
+        "learning_rate": 0.07,
+        "max_bin": 63,
         "num_leaves": 31,
         "min_data_in_leaf": 200,
         "feature_fraction": 0.8,
@@ -48,11 +49,11 @@ class GlobalLightGBM:
 
     name: str = "lgbm"
     max_horizon: int = 42
-    train_days: int = 3 * 365
-    per_target: int = 3
+    train_days: int = 2 * 365
+    per_target: int = 2
     calibration_days: int = 56
-    rounds: int = 400
-    refit_after_calibration: bool = True
+    rounds: int = 300
+    refit_after_calibration: bool = False
     features: FeatureConfig = DEFAULT_FEATURES
     params: dict[str, Any] = field(default_factory=default_params)
     booster: lgb.Booster | None = field(default=None, init=False, repr=False)
