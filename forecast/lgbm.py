@@ -59,6 +59,8 @@ class GlobalLightGBM:
     booster: lgb.Booster | None = field(default=None, init=False, repr=False)
     calibrator: ResidualCalibrator | None = field(default=None, init=False, repr=False)
     fitted_until: date | None = field(default=None, init=False)
+    holdout_mae: dict[str, float] = field(default_factory=dict, init=False)
+    skill: dict[str, Any] = field(default_factory=dict, init=False)
 
     def fit(self, data: ModelInput) -> None:
         end = data.attendances["date"].max()
@@ -73,6 +75,7 @@ class GlobalLightGBM:
         point = self._point(early, held_out)
         self.calibrator = ResidualCalibrator.fit(
             held_out["horizon"].to_numpy().astype(np.int64), point, held_out["y"].to_numpy())
+        self._record_skill(held_out.with_columns(pl.Series("point", point)), rows.height)
         self.booster = self._train(rows) if self.refit_after_calibration else early
         self.fitted_until = end
 
@@ -90,6 +93,29 @@ class GlobalLightGBM:
         return rows.select("trust_code", "origin", "date", "horizon").with_columns(
             pl.Series("point", point), *[pl.Series(k, v) for k, v in bands.items()],
         ).select(FORECAST_COLUMNS)
+
+    def describe(self) -> dict[str, Any]:
+        """Metadata for the model registry: what it was trained on and how well it did."""
+        return {
+            "model": self.name, "fitted_until": str(self.fitted_until),
+            "train_days": self.train_days, "max_horizon": self.max_horizon,
+            "features": feature_names(self.features), "rounds": self.rounds,
+            "params": self.params, "holdout": self.skill,
+        }
+
+    def _record_skill(self, held_out: pl.DataFrame, n_rows: int) -> None:
+        """Holdout MAE per trust and per horizon: the expectation live accuracy is judged by."""
+        err = (pl.col("point") - pl.col("y")).abs()
+        per_trust = held_out.group_by("trust_code").agg(err.mean().alias("mae"))
+        self.holdout_mae = dict(zip(per_trust["trust_code"], per_trust["mae"], strict=True))
+        by_h = held_out.group_by("horizon").agg(
+            err.mean().alias("mae"), (err / pl.col("point")).mean().alias("relative_mae"),
+        ).sort("horizon")
+        self.skill = {
+            "window_days": self.calibration_days, "training_rows": n_rows,
+            "mae": float(held_out.select(err.mean()).item()),
+            "by_horizon": by_h.to_dicts(),
+        }
 
     def _train(self, rows: pl.DataFrame) -> lgb.Booster:
         names = feature_names(self.features)
