@@ -47,3 +47,93 @@ ingests = sa.Table(
     sa.Column("updated", sa.Integer(), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# --- 0002: model registry, forecast runs, live accuracy, API keys -------------------------------
+
+RUN_STATUSES = ("running", "complete", "failed")
+TRUST_STATUSES = ("ok", "fallback")
+KEY_SCOPES = ("read", "write", "admin")
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("version_id", sa.String(64), primary_key=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("trained_from", sa.Date(), nullable=False),
+    sa.Column("trained_until", sa.Date(), nullable=False),
+    sa.Column("data_fingerprint", sa.String(64), nullable=False),
+    sa.Column("path", sa.String(1000), nullable=False),
+    sa.Column("metadata", sa.Text(), nullable=False, server_default="{}"),  # JSON
+    sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),  # retention deleted it
+)
+
+forecast_runs = sa.Table(
+    "forecast_runs",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date(), nullable=False),
+    sa.Column("horizon", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # RUN_STATUSES; readers see 'complete'
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("data_fingerprint", sa.String(64), nullable=False),
+    sa.Column("metadata", sa.Text(), nullable=False, server_default="{}"),  # JSON
+)
+
+run_trusts = sa.Table(
+    "run_trusts",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("forecast_runs.run_id"), primary_key=True),
+    sa.Column("trust_code", sa.String(5), primary_key=True),
+    sa.Column("model", sa.String(64), nullable=False),  # the model that served this trust
+    sa.Column("model_version", sa.String(64), nullable=True),  # None: a fallback fitted inline
+    sa.Column("status", sa.String(16), nullable=False),  # TRUST_STATUSES
+    sa.Column("reason", sa.Text(), nullable=True),  # why it fell back
+)
+
+run_forecasts = sa.Table(
+    "run_forecasts",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("forecast_runs.run_id"), primary_key=True),
+    sa.Column("trust_code", sa.String(5), primary_key=True),
+    sa.Column("date", sa.Date(), primary_key=True),
+    sa.Column("horizon", sa.Integer(), nullable=False),
+    sa.Column("point", sa.Float(), nullable=False),
+    sa.Column("lo80", sa.Float(), nullable=False),
+    sa.Column("hi80", sa.Float(), nullable=False),
+    sa.Column("lo95", sa.Float(), nullable=False),
+    sa.Column("hi95", sa.Float(), nullable=False),
+)
+
+live_accuracy = sa.Table(
+    "live_accuracy",
+    metadata,
+    sa.Column("trust_code", sa.String(5), primary_key=True),
+    sa.Column("horizon", sa.Integer(), primary_key=True),
+    sa.Column("window_start", sa.Date(), nullable=False),
+    sa.Column("window_end", sa.Date(), nullable=False),
+    sa.Column("n", sa.Integer(), nullable=False),
+    sa.Column("mae", sa.Float(), nullable=True),
+    sa.Column("coverage80", sa.Float(), nullable=True),
+    sa.Column("coverage95", sa.Float(), nullable=True),
+    sa.Column("expected_mae", sa.Float(), nullable=True),
+    sa.Column("expected_source", sa.String(32), nullable=True),  # 'holdout' | 'interval_width'
+    sa.Column("drift", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefix", sa.String(64), nullable=False, unique=True),  # public lookup part
+    sa.Column("key_hash", sa.String(64), nullable=False),  # sha256 hex of the secret
+    sa.Column("scope", sa.String(16), nullable=False),  # KEY_SCOPES
+    sa.Column("trusts", sa.Text(), nullable=True),  # JSON list; None = every trust
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,124 @@
+"""Writing a forecast run so that readers never see half of one.
+
+1. `begin_run` records the attempt as 'running' (its own short transaction; readers ignore it).
+2. `complete_run` writes every trust's rows *and* flips the status to 'complete' in one
+   transaction. A crash before the commit leaves only the 'running' record, which the next
+   batch marks 'failed' (`abandon_running_runs`); the previous complete run stays the one served.
+
+The caller holds the batch lock (one batch at a time), so a 'running' record found at the start
+belongs to a dead process.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from aeforecast.batch._pause import pause_at
+from aeforecast.batch.runs import RunId
+from aeforecast.errors import ForecastError
+from aeforecast.store import Store
+from aeforecast.store import _tables as t
+
+FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
+TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]
+
+
+class RunLostError(ForecastError):
+    """The run's 'running' record vanished or changed under us: another batch took over."""
+
+    code = "run_lost"
+
+
+def new_run_id(now: datetime | None = None) -> RunId:
+    """Sortable by creation time, unique without coordination: 20241202T023001Z-3f9a1c2b."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def find_complete_run(
+    store: Store, as_of: date, fingerprint: str, model: str, horizon: int
+) -> RunId | None:
+    """The complete run already made from the same data, model and horizon, if any."""
+    runs = t.forecast_runs
+    stmt = sa.select(runs.c.run_id).where(
+        runs.c.status == "complete",
+        runs.c.as_of == as_of,
+        runs.c.data_fingerprint == fingerprint,
+        runs.c.model == model,
+        runs.c.horizon == horizon,
+    )
+    with store.transaction(write=False) as conn:
+        return conn.scalar(stmt)
+
+
+def abandon_running_runs(store: Store) -> list[RunId]:
+    """Mark runs left 'running' by a dead batch as 'failed'; returns their ids."""
+    runs = t.forecast_runs
+    with store.transaction() as conn:
+        stale = list(conn.scalars(sa.select(runs.c.run_id).where(runs.c.status == "running")))
+        for run_id in stale:
+            _set_failed(conn, run_id, "abandoned: the batch stopped before completing the run")
+    return stale
+
+
+def begin_run(
+    store: Store, *, as_of: date, horizon: int, model: str, fingerprint: str,
+    metadata: dict[str, Any] | None = None,
+) -> RunId:
+    run_id = new_run_id()
+    with store.transaction() as conn:
+        conn.execute(
+            sa.insert(t.forecast_runs).values(
+                run_id=run_id, as_of=as_of, horizon=horizon, created_at=datetime.now(UTC),
+                status="running", model=model, data_fingerprint=fingerprint,
+                metadata=json.dumps(metadata or {}, default=str),
+            )
+        )
+    return run_id
+
+
+def complete_run(
+    store: Store, run_id: RunId, forecasts: pl.DataFrame, trusts: pl.DataFrame,
+    metadata: dict[str, Any],
+) -> None:
+    """All rows and the flip to 'complete', in one transaction."""
+    runs = t.forecast_runs
+    forecast_rows = forecasts.select(FORECAST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
+    trust_rows = trusts.select(TRUST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
+    with store.transaction() as conn:
+        conn.execute(sa.insert(t.run_trusts), trust_rows.to_dicts())
+        conn.execute(sa.insert(t.run_forecasts), forecast_rows.to_dicts())
+        pause_at("store")
+        flipped = conn.execute(
+            sa.update(runs)
+            .where(runs.c.run_id == run_id, runs.c.status == "running")
+            .values(
+                status="complete", completed_at=datetime.now(UTC),
+                metadata=json.dumps(metadata, default=str),
+            )
+        )
+        if flipped.rowcount != 1:
+            raise RunLostError(f"forecast run {run_id} is no longer 'running'; nothing stored")
+
+
+def fail_run(store: Store, run_id: RunId, reason: str) -> None:
+    with store.transaction() as conn:
+        _set_failed(conn, run_id, reason)
+
+
+def _set_failed(conn: sa.Connection, run_id: RunId, reason: str) -> None:
+    runs = t.forecast_runs
+    current = conn.scalar(sa.select(runs.c.metadata).where(runs.c.run_id == run_id))
+    meta = json.loads(current or "{}")
+    meta["failure"] = reason
+    conn.execute(
+        sa.update(runs)
+        .where(runs.c.run_id == run_id, runs.c.status == "running")
+        .values(status="failed", completed_at=datetime.now(UTC), metadata=json.dumps(meta))
+    )
