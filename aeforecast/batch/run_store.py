@@ -11,15 +11,20 @@ belongs to a dead process.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
 from aeforecast.batch._pause import pause_at
+from aeforecast.batch.registry import ModelVersion
 from aeforecast.batch.runs import RunId
 from aeforecast.errors import ForecastError
 from aeforecast.store import Store
@@ -27,12 +32,53 @@ from aeforecast.store import _tables as t
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
 TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]
+BATCH_LOCK = 7_412_003  # pg_advisory_lock key held by a batch for its whole run
+
+
+class BatchBusyError(ForecastError):
+    """Another batch is running against the same database."""
+
+    code = "batch_busy"
 
 
 class RunLostError(ForecastError):
     """The run's 'running' record vanished or changed under us: another batch took over."""
 
     code = "run_lost"
+
+
+@contextmanager
+def batch_lock(store: Store) -> Iterator[None]:
+    """One batch per database at a time; the lock dies with the process, even on SIGKILL.
+
+    PostgreSQL: a session advisory lock on a connection held open for the run. SQLite: an
+    exclusive flock on `<database>.batch-lock` beside the database file.
+    """
+    store.ping()
+    busy = BatchBusyError(f"another `aeforecast batch` is running against {store.url}")
+    if store.dialect == "postgresql":
+        with store.engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            if not conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": BATCH_LOCK}):
+                raise busy
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": BATCH_LOCK})
+        return
+    database = store.engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with Path(database + ".batch-lock").open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def new_run_id(now: datetime | None = None) -> RunId:
@@ -85,13 +131,15 @@ def begin_run(
 
 def complete_run(
     store: Store, run_id: RunId, forecasts: pl.DataFrame, trusts: pl.DataFrame,
-    metadata: dict[str, Any],
+    metadata: dict[str, Any], model_version: ModelVersion | None = None,
 ) -> None:
-    """All rows and the flip to 'complete', in one transaction."""
+    """All rows, the model version's record and the flip to 'complete', in one transaction."""
     runs = t.forecast_runs
     forecast_rows = forecasts.select(FORECAST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
     trust_rows = trusts.select(TRUST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
     with store.transaction() as conn:
+        if model_version is not None:
+            _record_version(conn, model_version)
         conn.execute(sa.insert(t.run_trusts), trust_rows.to_dicts())
         conn.execute(sa.insert(t.run_forecasts), forecast_rows.to_dicts())
         pause_at("store")
@@ -105,6 +153,18 @@ def complete_run(
         )
         if flipped.rowcount != 1:
             raise RunLostError(f"forecast run {run_id} is no longer 'running'; nothing stored")
+
+
+def mark_versions_removed(store: Store, version_ids: list[str]) -> None:
+    """Retention deleted these artefacts; their records stay, for the runs that cite them."""
+    if not version_ids:
+        return
+    mv = t.model_versions
+    with store.transaction() as conn:
+        conn.execute(
+            sa.update(mv).where(mv.c.version_id.in_(version_ids), mv.c.removed_at.is_(None))
+            .values(removed_at=datetime.now(UTC))
+        )
 
 
 def fail_run(store: Store, run_id: RunId, reason: str) -> None:
@@ -121,4 +181,18 @@ def _set_failed(conn: sa.Connection, run_id: RunId, reason: str) -> None:
         sa.update(runs)
         .where(runs.c.run_id == run_id, runs.c.status == "running")
         .values(status="failed", completed_at=datetime.now(UTC), metadata=json.dumps(meta))
+    )
+
+
+def _record_version(conn: sa.Connection, version: ModelVersion) -> None:
+    mv = t.model_versions
+    if conn.scalar(sa.select(mv.c.version_id).where(mv.c.version_id == version.version_id)):
+        return
+    conn.execute(
+        sa.insert(mv).values(
+            version_id=version.version_id, model=version.model, created_at=version.created_at,
+            trained_from=version.trained_from, trained_until=version.trained_until,
+            data_fingerprint=version.data_fingerprint, path=str(version.path),
+            metadata=json.dumps(version.metadata, default=str),
+        )
     )

@@ -1,0 +1,152 @@
+"""The model side of the batch: which artefact to use, training one, forecasting every trust.
+
+Retrain policy (`--retrain auto`): train a new version when there is no artefact trained on data
+up to the as-of date, when the newest such artefact's data ends `RETRAIN_AFTER_DAYS` (7) or more
+days before the as-of date, or when it was built for a shorter horizon; otherwise load it and
+only predict. Models update their state from the new actuals inside `predict` (new levels, new
+lags) without refitting, so a nightly run costs a prediction and a weekly one a fit.
+`--retrain always` fits every time; `--retrain never` only loads (and fails without an artefact).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import polars as pl
+
+from aeforecast.batch._pause import pause_at
+from aeforecast.batch.fallback import check_forecast
+from aeforecast.batch.inputs import BatchInputs
+from aeforecast.batch.registry import ModelRegistry, ModelVersion, TrainingWindow
+from aeforecast.errors import ModelError
+from forecast.catalog import build_models
+from forecast.protocol import FORECAST_SCHEMA, Forecaster, ModelInput, ModelName, TrustCode
+
+log = logging.getLogger(__name__)
+
+RetrainPolicy = Literal["auto", "always", "never"]
+RETRAIN_POLICIES: tuple[RetrainPolicy, ...] = ("auto", "always", "never")
+RETRAIN_AFTER_DAYS = 7
+MIN_HISTORY_DAYS = 28  # observed days a trust needs before the model serves it
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Train a new version, or load `version`; `stale` is a loadable older one if training fails."""
+
+    retrain: bool
+    reason: str
+    version: ModelVersion | None = None
+    stale: ModelVersion | None = None
+
+
+@dataclass
+class ModelInUse:
+    model: Forecaster | None  # None: no model at all, every trust falls back
+    version: ModelVersion | None
+    retrained: bool
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def choose_model(registry: ModelRegistry, name: ModelName, policy: RetrainPolicy,
+                 as_of: date, horizon: int) -> ModelChoice:
+    latest = registry.latest(name, not_after=as_of)
+    if policy == "always":
+        return ModelChoice(True, "--retrain always", stale=latest)
+    if latest is None:
+        if policy == "never":
+            raise ModelError(f"--retrain never, but {registry.root / name} holds no '{name}' "
+                             f"artefact trained on data up to {as_of}")
+        return ModelChoice(True, "no artefact trained on data up to the as-of date")
+    age = (as_of - latest.trained_until).days
+    built_for = latest.metadata.get("model_details", {}).get("max_horizon")
+    if policy == "never":
+        return ModelChoice(False, "--retrain never", version=latest)
+    if isinstance(built_for, int) and built_for < horizon:
+        return ModelChoice(True, f"{latest.version_id} was built for {built_for} days",
+                           stale=latest)
+    if age >= RETRAIN_AFTER_DAYS:
+        return ModelChoice(True, f"{latest.version_id} is {age} days old", stale=latest)
+    return ModelChoice(False, f"{latest.version_id} is {age} days old", version=latest)
+
+
+def model_trusts(inputs: BatchInputs) -> tuple[list[TrustCode], dict[TrustCode, str]]:
+    """Trusts the model serves, and the rest with the reason (too little history)."""
+    counts = inputs.data.attendances.group_by("trust_code").len()
+    short = {
+        code: f"too little history: {n} observed days, the model needs {MIN_HISTORY_DAYS}"
+        for code, n in counts.iter_rows() if n < MIN_HISTORY_DAYS
+    }
+    return [c for c in inputs.trusts if c not in short], short
+
+
+def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
+                 inputs: BatchInputs, data: ModelInput) -> ModelInUse:
+    """Load the chosen version, or train and save a new one (falling back to `choice.stale`)."""
+    if not choice.retrain:
+        assert choice.version is not None
+        return ModelInUse(registry.load(choice.version), choice.version, False)
+    try:
+        model = train(name, data, inputs.horizon)
+    except Exception as exc:  # a model that cannot fit must not sink the run
+        error = f"{type(exc).__name__}: {exc}"
+        log.exception("training %s failed", name)
+        if choice.stale is not None:
+            return ModelInUse(registry.load(choice.stale), choice.stale, False,
+                              {"retrain_failed": error})
+        return ModelInUse(None, None, False, {"retrain_failed": error})
+    window = TrainingWindow(inputs.first_date, inputs.last_date, inputs.fingerprint,
+                            data.attendances["trust_code"].n_unique())
+    version = registry.save(model, window)
+    return ModelInUse(model, version, True)
+
+
+def train(name: ModelName, data: ModelInput, horizon: int) -> Forecaster:
+    model = build_models([name])[name]
+    if getattr(model, "max_horizon", horizon) < horizon:
+        model.max_horizon = horizon  # type: ignore[attr-defined]
+    pause_at("train")
+    model.fit(data)
+    return model
+
+
+def forecast_all(model: Forecaster, data: ModelInput, trusts: list[TrustCode], as_of: date,
+                 horizon: int) -> tuple[pl.DataFrame, dict[TrustCode, str]]:
+    """Every trust at once; if that raises, trust by trust, so one failure stays one failure."""
+    pause_at("forecast")
+    try:
+        return check_forecast(model.predict(data, as_of, horizon), trusts, horizon)
+    except Exception:  # isolate the failing trust(s) below
+        log.exception("forecasting all trusts at once failed; retrying trust by trust")
+    frames: list[pl.DataFrame] = []
+    failures: dict[TrustCode, str] = {}
+    for code in trusts:
+        one = ModelInput(data.attendances.filter(pl.col("trust_code") == code),
+                         data.temperature, data.nations)
+        try:
+            frames.append(model.predict(one, as_of, horizon).cast(FORECAST_SCHEMA))  # type: ignore[arg-type]
+        except Exception as exc:  # recorded as this trust's fallback reason
+            failures[code] = f"the model failed: {type(exc).__name__}: {exc}"
+    good, problems = check_forecast(pl.concat(frames) if frames else pl.DataFrame(
+        schema=FORECAST_SCHEMA), trusts, horizon)
+    return good, {**problems, **failures}
+
+
+def expected_skill(model: Forecaster | None) -> dict[str, Any]:
+    """What live accuracy will judge this run's errors against (see accuracy.py)."""
+    skill = getattr(model, "skill", None)
+    rows = skill.get("by_horizon") if isinstance(skill, dict) else None
+    if isinstance(rows, list) and rows and all("relative_mae" in r for r in rows):
+        return {"source": "holdout",
+                "relative_mae_by_horizon": {str(r["horizon"]): r["relative_mae"] for r in rows}}
+    return {"source": "interval_width"}
+
+
+def close(model: Forecaster | None) -> None:
+    """Stop a model's worker processes, if it has any."""
+    stop = getattr(model, "close", None)
+    if callable(stop):
+        stop()

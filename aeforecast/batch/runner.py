@@ -1,0 +1,204 @@
+"""The nightly batch: read the data, get a model, forecast every trust, store one run.
+
+Order matters for the promises made to readers and operators:
+1. one batch per database (`batch_lock`); runs left 'running' by a dead batch are marked failed;
+2. same data, model and horizon as a complete run: that run's id is returned, nothing stored;
+3. the model dir is checked writable *before* training, so an unwritable one fails fast;
+4. the run is recorded 'running', then rows + 'complete' are written in one transaction:
+   readers see the previous complete run until that commit, the new one after it;
+5. a trust the model cannot serve gets a fallback, recorded with its reason; the run completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from aeforecast.batch import run_store
+from aeforecast.batch.fallback import fallback_forecast
+from aeforecast.batch.inputs import BatchInputs, load_inputs, temperature_coverage
+from aeforecast.batch.modelling import (
+    ModelChoice,
+    ModelInUse,
+    RetrainPolicy,
+    choose_model,
+    close,
+    expected_skill,
+    forecast_all,
+    model_trusts,
+    obtain_model,
+)
+from aeforecast.batch.registry import ModelRegistry
+from aeforecast.batch.runs import RunId, latest_complete_run
+from aeforecast.store import Store
+from forecast.catalog import DEFAULT_MODEL
+from forecast.protocol import ModelInput, ModelName, TrustCode
+
+log = logging.getLogger(__name__)
+
+PHASES = ["load", "model", "forecast", "store", "retention"]
+Progress = Callable[[str, str], None]  # (phase in PHASES, what is happening), at each start
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    as_of: date
+    horizon: int = 42
+    retrain: RetrainPolicy = "auto"
+    model: ModelName = DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """`reused`: an identical complete run existed and was returned; nothing was stored."""
+
+    run_id: RunId
+    reused: bool
+    n_trusts: int = 0
+    fallbacks: dict[TrustCode, str] = field(default_factory=dict)
+    model_version: str | None = None
+    retrained: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.fallbacks
+
+
+@dataclass(frozen=True)
+class Served:
+    forecasts: pl.DataFrame
+    trusts: pl.DataFrame
+    fallbacks: dict[TrustCode, str]
+
+
+def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
+              progress: Progress | None = None) -> BatchResult:
+    report = progress or (lambda _phase, _text: None)
+    started = time.monotonic()
+    with run_store.batch_lock(store):
+        abandoned = run_store.abandon_running_runs(store)
+        if abandoned:
+            log.warning("marked %d abandoned run(s) failed", len(abandoned),
+                        extra={"fields": {"runs": abandoned}})
+        report("load", f"reading data up to {options.as_of}")
+        inputs = load_inputs(store, options.as_of, options.horizon)
+        existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint,
+                                               options.model, options.horizon)
+        if existing is not None:
+            log.info("run %s already holds these forecasts; nothing to do", existing)
+            return BatchResult(existing, reused=True)
+        choice = choose_model(registry, options.model, options.retrain, options.as_of,
+                              options.horizon)
+        if choice.retrain:
+            registry.check_writable(options.model)
+        run_id = run_store.begin_run(
+            store, as_of=options.as_of, horizon=options.horizon, model=options.model,
+            fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason})
+        try:
+            result = _make_run(store, registry, options, inputs, choice, run_id, report)
+        except BaseException as exc:
+            _fail_quietly(store, run_id, exc)
+            raise
+        log.info("run %s complete in %.1f s", run_id, time.monotonic() - started,
+                 extra={"fields": {"run_id": run_id, "trusts": result.n_trusts,
+                                   "fallbacks": len(result.fallbacks)}})
+        return result
+
+
+def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,
+              inputs: BatchInputs, choice: ModelChoice, run_id: RunId,
+              report: Progress) -> BatchResult:
+    served_trusts, short = model_trusts(inputs)
+    data = _only(inputs.data, served_trusts)
+    report("model", f"{'training' if choice.retrain else 'loading'} {options.model} "
+                    f"({choice.reason})")
+    in_use = obtain_model(registry, options.model, choice, inputs, data)
+    try:
+        report("forecast", f"forecasting {len(inputs.trusts)} trusts, {options.horizon} days")
+        served = _serve(options.model, in_use, inputs, data, served_trusts, short)
+    finally:
+        close(in_use.model)
+    report("store", f"storing run {run_id}")
+    metadata = _metadata(options, inputs, in_use, served)
+    run_store.complete_run(store, run_id, served.forecasts, served.trusts, metadata,
+                           in_use.version)
+    report("retention", "pruning old model versions")
+    _retain(store, registry, in_use)
+    return BatchResult(run_id, False, len(inputs.trusts), served.fallbacks,
+                       None if in_use.version is None else in_use.version.version_id,
+                       in_use.retrained)
+
+
+def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data: ModelInput,
+           served_trusts: list[TrustCode], short: dict[TrustCode, str]) -> Served:
+    """The model's forecasts where it could, fallbacks (with reasons) everywhere else."""
+    problems = dict(short)
+    frames: list[pl.DataFrame] = []
+    if in_use.model is None:
+        problems.update({c: f"no model: {in_use.notes.get('retrain_failed')}"
+                         for c in served_trusts})
+    elif served_trusts:
+        good, failed = forecast_all(in_use.model, data, served_trusts, inputs.as_of,
+                                    inputs.horizon)
+        frames.append(good)
+        problems.update(failed)
+    version = None if in_use.version is None else in_use.version.version_id
+    rows: list[tuple[str, str, str | None, str, str | None]] = [
+        (c, model_name, version, "ok", None) for c in served_trusts if c not in problems
+    ]
+    for code, reason in sorted(problems.items()):
+        log.warning("%s falls back: %s", code, reason, extra={"fields": {"trust": code}})
+        history = inputs.data.attendances.filter(pl.col("trust_code") == code)
+        fallback = fallback_forecast(history, inputs.as_of, inputs.horizon)
+        frames.append(fallback.forecast)
+        rows.append((code, fallback.model, None, "fallback", reason))
+    trusts = pl.DataFrame(rows, schema=list(run_store.TRUST_ROW_COLUMNS), orient="row")
+    return Served(pl.concat(frames).sort("trust_code", "date"), trusts.sort("trust_code"),
+                  problems)
+
+
+def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,
+              served: Served) -> dict[str, Any]:
+    return {
+        "model": options.model,
+        "model_version": None if in_use.version is None else in_use.version.version_id,
+        "retrain": {"policy": options.retrain, "retrained": in_use.retrained, **in_use.notes},
+        "data": {"first_date": inputs.first_date, "last_date": inputs.last_date,
+                 "trusts": len(inputs.trusts), "fingerprint": inputs.fingerprint},
+        "temperature": temperature_coverage(inputs),
+        "fallback_trusts": served.fallbacks,
+        "expected_mae": expected_skill(in_use.model),
+    }
+
+
+def _retain(store: Store, registry: ModelRegistry, in_use: ModelInUse) -> None:
+    """Retention never fails a run that is already stored."""
+    latest = latest_complete_run(store)
+    protect = set(latest.model_versions if latest is not None else ())
+    if in_use.version is not None:
+        protect.add(in_use.version.version_id)
+    try:
+        removed = registry.prune(frozenset(protect))
+    except OSError as exc:
+        log.warning("model retention failed under %s: %s", registry.root, exc)
+        return
+    run_store.mark_versions_removed(store, [v.version_id for v in removed])
+
+
+def _only(data: ModelInput, trusts: list[TrustCode]) -> ModelInput:
+    attendances = data.attendances.filter(pl.col("trust_code").is_in(trusts))
+    return ModelInput(attendances, data.temperature, data.nations)
+
+
+def _fail_quietly(store: Store, run_id: RunId, exc: BaseException) -> None:
+    """Record why the run failed; a second failure here must not hide the first."""
+    try:
+        run_store.fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
+    except Exception:  # the database may be what failed
+        log.exception("could not mark run %s failed", run_id)

@@ -1,0 +1,119 @@
+"""`aeforecast batch`: the nightly job. Forecast every trust, store one run atomically.
+
+Exit codes: 0 the run is stored and every trust was forecast by the model (or an identical run
+already existed: its id is printed, nothing is stored); 1 the run is stored and complete but at
+least one trust was served by a fallback (see the run's trusts), or the batch failed and stored
+nothing; 2 bad usage. The run id is printed on stdout whenever a run is served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from aeforecast.commands.ingest import iso_date
+
+if TYPE_CHECKING:
+    from aeforecast.batch.runner import Progress
+
+log = logging.getLogger(__name__)
+
+RETRAIN_HELP = (
+    "auto (default): train a new model version when none exists that was trained on data up to "
+    "the as-of date, when the newest one's data ends 7 or more days before it, or when it was "
+    "built for a shorter horizon; otherwise load the newest version and only predict (models "
+    "update their state from new actuals without refitting). always: train every time. "
+    "never: only load an existing version."
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "Idempotent: a rerun for the same as-of date, data, model and horizon prints the "
+        "existing run id and exits 0. Exit 1 when the run was stored complete but a trust was "
+        "served by a fallback (seasonal naive, or a flat mean) because the model could not "
+        "forecast it; exit 1 also when the batch failed, in which case nothing was stored and "
+        "the previous run is still served."
+    )
+    parser.add_argument("--horizon", type=_horizon, default=42, metavar="DAYS",
+                        help="days to forecast after the as-of date (default 42)")
+    parser.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
+                        help="use actuals up to this day, forecast the days after (default today)")
+    parser.add_argument("--retrain", choices=["auto", "always", "never"], default="auto",
+                        help=RETRAIN_HELP)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aeforecast.batch.registry import ModelRegistry
+    from aeforecast.batch.runner import BatchOptions, run_batch
+    from aeforecast.settings import get_settings
+    from aeforecast.store import Store
+
+    settings = get_settings()
+    options = BatchOptions(as_of=args.as_of or date.today(), horizon=args.horizon,
+                           retrain=args.retrain)
+    with _terminate_gracefully(), Store.from_settings(settings) as store, _progress() as report:
+        store.migrate()
+        result = run_batch(store, ModelRegistry(settings.model_dir), options, report)
+    print(result.run_id)
+    if result.fallbacks:
+        print(f"warning: {len(result.fallbacks)} trust(s) served by a fallback: "
+              f"{', '.join(sorted(result.fallbacks))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _horizon(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of days") from None
+    if not 1 <= value <= 366:
+        raise argparse.ArgumentTypeError(f"the horizon must be 1 to 366 days, got {value}")
+    return value
+
+
+@contextmanager
+def _terminate_gracefully() -> Iterator[None]:
+    """SIGTERM (systemd stop, timeout) unwinds like Ctrl-C, so the run is marked failed."""
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    """A rich progress bar for a person at a terminal; log lines (JSON) for everyone else."""
+    from aeforecast.batch.runner import PHASES
+
+    if not sys.stderr.isatty():
+        def log_phase(phase: str, text: str) -> None:
+            log.info(text, extra={"fields": {"phase": phase}})
+
+        yield log_phase
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  transient=False) as bar:
+        task = bar.add_task("batch", total=len(PHASES))
+
+        def show(phase: str, text: str) -> None:
+            bar.update(task, completed=PHASES.index(phase), description=text)
+
+        yield show
+        bar.update(task, completed=len(PHASES), description="done")
