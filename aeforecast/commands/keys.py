@@ -1,0 +1,86 @@
+"""`aeforecast keys`: create, list and revoke API keys.
+
+`keys create` prints the new key once, alone on standard output (so `KEY=$(aeforecast keys
+create ...)` works) and what it is on standard error; only a hash of it is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = sub.add_parser("create", help="issue a new key (shown once)")
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument(
+        "--scope",
+        required=True,
+        choices=["read", "write", "admin"],
+        help="read < write < admin: read forecasts; also post actuals; everything",
+    )
+    create.add_argument(
+        "--trust",
+        action="append",
+        metavar="CODE",
+        dest="trusts",
+        help="limit the key to this trust (repeat for several; default: every trust)",
+    )
+    create.set_defaults(handler=run_create)
+    listing = sub.add_parser("list", help="list keys (never the secrets)")
+    listing.set_defaults(handler=run_list)
+    revoke = sub.add_parser(
+        "revoke", help="revoke a key by its prefix (the 8 characters after aef_)"
+    )
+    revoke.add_argument("prefix", metavar="PREFIX")
+    revoke.set_defaults(handler=run_revoke)
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from aeforecast.store import Store
+    from api.keystore import create_key
+
+    with Store.from_settings() as store:
+        store.migrate()
+        known = set(store.trust_codes())
+        created = create_key(store, args.name, args.scope, args.trusts)
+    record = created.record
+    trusts = "every trust" if record.trusts is None else ", ".join(sorted(record.trusts))
+    print(
+        f"created key '{record.name}' (prefix {record.prefix}, scope {record.scope}, {trusts}); "
+        "store it now, it is not shown again:",
+        file=sys.stderr,
+    )
+    unknown = sorted((record.trusts or set()) - known)
+    if unknown:
+        print(f"warning: no data yet for trust(s) {', '.join(unknown)}", file=sys.stderr)
+    print(created.token)
+    return 0
+
+
+def run_list(_args: argparse.Namespace) -> int:
+    from aeforecast.store import Store
+    from api.keystore import list_keys
+
+    with Store.from_settings() as store:
+        store.migrate()
+        keys = list_keys(store)
+    print(f"{'prefix':10} {'scope':6} {'status':8} {'last used':20} {'trusts':20} name")
+    for key in keys:
+        status = "active" if key.active else "revoked"
+        used = key.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if key.last_used_at else "never"
+        trusts = "all" if key.trusts is None else ",".join(sorted(key.trusts))
+        print(f"{key.prefix:10} {key.scope:6} {status:8} {used:20} {trusts:20} {key.name}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from aeforecast.store import Store
+    from api.keystore import revoke_key
+
+    with Store.from_settings() as store:
+        store.migrate()
+        record = revoke_key(store, args.prefix)
+    print(f"revoked key {record.prefix} ('{record.name}')")
+    return 0
