@@ -1,0 +1,85 @@
+"""The FastAPI application factory; nothing is built at import time.
+
+    uvicorn --factory api.app:create_app      (what `aeforecast serve` runs)
+
+The lifespan opens the store, the serving cache and the key cache; the store is not migrated
+here (`aeforecast serve` migrates once before starting workers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from aeforecast.settings import Settings, get_settings
+from aeforecast.store import Store
+from api.auth import KeyCache
+from api.errors import install_error_handlers
+from api.metrics import ApiMetrics
+from api.middleware import RequestMiddleware
+from api.routes import actuals, forecast, health, trusts
+from api.serving import ServingCache
+
+MAX_BODY_BYTES = 1_048_576
+DESCRIPTION = """\
+Daily A&E attendance forecasts for NHS trusts, with 80% and 95% intervals, from the nightly
+forecast run; and the endpoints through which actuals and temperature arrive.
+
+Every `/v1/` path needs `Authorization: Bearer <key>` (keys come from `aeforecast keys create`,
+with a scope `read` < `write` < `admin` and optionally a list of trusts). Errors are always
+`{"error": {"code": "...", "message": "..."}}`. Every response carries `X-Request-ID`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    refresh_seconds: float = 1.0,
+    key_ttl_seconds: float = 5.0,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API on `settings` (default: from the environment).
+
+    `refresh_seconds`: how often a process checks for a newer forecast run; `key_ttl_seconds`:
+    how long a key's row is trusted from memory (a revoked key stops working within it).
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store.from_settings(settings)
+        app.state.store = store
+        app.state.serving = ServingCache(store, refresh_seconds)
+        app.state.keys = KeyCache(store, key_ttl_seconds)
+        try:
+            yield
+        finally:
+            await app.state.keys.flush()
+            store.close()
+
+    app = FastAPI(
+        title="ae-forecast",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "forecast", "description": "Forecasts from the latest complete run."},
+            {"name": "trusts", "description": "The trusts a key may see."},
+            {"name": "actuals", "description": "Posting attendances and temperature."},
+            {"name": "operations", "description": "Health, readiness and metrics; no key."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
+    install_error_handlers(app)
+    app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
+    for module in (health, trusts, forecast, actuals):
+        app.include_router(module.router)
+    return app
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,133 @@
+"""A trust's forecast from the served run, as JSON or CSV, with an ETag for cheap polling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from aeforecast.errors import InputError, NoForecastError
+from api.deps import ReadableTrust, SnapshotDep
+from api.schemas import DEFAULT_DAYS, MAX_DAYS, Forecast, error_responses
+from api.serving import DAY_FIELDS, Snapshot, TrustForecast
+
+router = APIRouter(prefix="/v1/trusts", tags=["forecast"])
+
+CSV_TYPE = "text/csv; charset=utf-8"
+CSV_HEADER = ",".join(["trust_code", "date", *DAY_FIELDS])
+CACHE_CONTROL = "private, no-cache"  # keep it, but ask again with If-None-Match (a 304 is cheap)
+
+Start = Annotated[
+    date | None,
+    Query(
+        description="First day to return, YYYY-MM-DD; default tomorrow.", examples=["2024-12-03"]
+    ),
+]
+Days = Annotated[
+    int, Query(ge=1, le=MAX_DAYS, description="How many days from `start`.", examples=[14])
+]
+Format = Annotated[
+    Literal["json", "csv"] | None,
+    Query(
+        alias="format",
+        description="Overrides the Accept header: `csv` is the same as `Accept: text/csv`.",
+    ),
+]
+
+
+@router.get(
+    "/{trust_code}/forecast",
+    response_model=Forecast,
+    responses={
+        200: {
+            "description": "The forecast; `text/csv` when asked for (Accept or `format=csv`).",
+            "content": {CSV_TYPE: {"example": f"{CSV_HEADER}\nRXX,2024-12-03,312.4,281.0,"
+                                              "344.9,265.2,362.7\n"}},
+        },
+        304: {"description": "Unchanged since the ETag sent in If-None-Match."},
+        **error_responses(401, 403, 404, 422, 503),
+    },
+)
+async def get_forecast(
+    request: Request,
+    trust_code: ReadableTrust,
+    snapshot: SnapshotDep,
+    start: Start = None,
+    days: Days = DEFAULT_DAYS,
+    fmt: Format = None,
+) -> Response:
+    """One trust's daily forecast with 80% and 95% intervals, one entry per requested day."""
+    served = _served(snapshot, trust_code)
+    first = start or date.today() + timedelta(days=1)
+    offset = (first - served.first).days
+    if offset < 0 or offset + days > len(served.days_json):
+        raise InputError(
+            f"start/days: the served run forecasts {trust_code} from {served.first} to "
+            f"{served.last}; ask for days within that range"
+        )
+    csv = fmt == "csv" or (fmt is None and _wants_csv(request.headers.get("accept", "")))
+    assert snapshot.run is not None
+    tag = _etag(snapshot.run.run_id, trust_code, first, days, csv)
+    headers = {
+        "ETag": tag,
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": "Accept, Authorization",
+        "X-Run-ID": snapshot.run.run_id,
+        "X-Model": served.model,
+        "X-Model-Version": served.model_version or "",
+    }
+    if _matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    if csv:
+        lines = [CSV_HEADER, *served.days_csv[offset : offset + days], ""]
+        return Response("\n".join(lines), media_type=CSV_TYPE, headers=headers)
+    return Response(_json(snapshot, served, offset, days), media_type="application/json",
+                    headers=headers)
+
+
+def _served(snapshot: Snapshot, trust_code: str) -> TrustForecast:
+    if snapshot.run is None:
+        raise NoForecastError("no forecast run yet: the nightly batch has not run")
+    served = snapshot.forecasts.get(trust_code)
+    if served is None:
+        raise NoForecastError(
+            f"the served run {snapshot.run.run_id} has no forecast for {trust_code}"
+        )
+    return served
+
+
+def _json(snapshot: Snapshot, served: TrustForecast, offset: int, days: int) -> bytes:
+    assert snapshot.run is not None
+    head = {
+        "trust_code": served.trust_code,
+        "run_id": snapshot.run.run_id,
+        "model": served.model,
+        "model_version": served.model_version,
+        "generated_at": snapshot.generated_at,
+        "as_of": snapshot.run.as_of.isoformat(),
+    }
+    prefix = json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"days":['
+    return prefix + b",".join(served.days_json[offset : offset + days]) + b"]}"
+
+
+def _wants_csv(accept: str) -> bool:
+    """CSV when the client prefers it: listed, and before any JSON type."""
+    if "text/csv" not in accept:
+        return False
+    json_at = accept.find("application/json")
+    return json_at < 0 or accept.find("text/csv") < json_at
+
+
+def _etag(run_id: str, trust_code: str, start: date, days: int, csv: bool) -> str:
+    query = f"{trust_code}|{start.isoformat()}|{days}|{'csv' if csv else 'json'}"
+    return f'"{run_id}.{hashlib.blake2b(query.encode(), digest_size=6).hexdigest()}"'
+
+
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in candidates or tag in candidates

@@ -1,0 +1,51 @@
+"""Operations endpoints, no key needed: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
+
+from aeforecast.errors import ForecastError
+from api.deps import ServingDep, StoreDep
+from api.errors import error_response
+from api.metrics import CONTENT_TYPE, ApiMetrics
+from api.schemas import Health, Ready, error_responses
+from api.serving import run_age_seconds
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """The process is up (it says nothing about the database)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Ready, responses=error_responses(503))
+async def readyz(store: StoreDep, serving: ServingDep) -> Response | Ready:
+    """Ready to serve: the database answers and a complete forecast run exists; else 503."""
+    try:
+        await anyio.to_thread.run_sync(store.ping)
+        snapshot = await serving.fresh_snapshot()
+    except ForecastError as exc:
+        return error_response(503, exc.code, "the database is unavailable")
+    if snapshot.run is None:
+        return error_response(503, "no_forecast", "no forecast run yet: run `aeforecast batch`")
+    run = snapshot.run
+    age = run_age_seconds(run, datetime.now(UTC))
+    return Ready(status="ready", run_id=run.run_id, as_of=run.as_of, run_age_seconds=age)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
+)
+async def metrics(request: Request, serving: ServingDep) -> Response:
+    """Request counts and latencies by route and status, run age, live accuracy."""
+    await serving.refresh_live_accuracy()
+    registry: ApiMetrics = request.app.state.metrics
+    body = await anyio.to_thread.run_sync(registry.render)
+    return Response(body, media_type=CONTENT_TYPE)

@@ -1,0 +1,223 @@
+"""What the API serves, held in memory per process and refreshed cheaply.
+
+The latest complete run changes once a night, while rostering tools ask every few minutes. So
+each process keeps that run's forecasts in memory, every day pre-encoded as JSON and CSV; a
+forecast request only slices lists and joins bytes. Whether a newer run exists is checked at
+most once per `refresh_seconds`, in a worker thread, and while that check runs other requests
+keep being served from the copy in hand (stale by at most a second or so).
+
+If the database goes away, the copy in hand keeps serving; readiness (`/readyz`) asks the
+database itself and reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+import anyio.to_thread
+import sqlalchemy as sa
+
+from aeforecast.batch.runs import RunInfo, as_utc, latest_complete_run, read_live_accuracy
+from aeforecast.store import Store
+from aeforecast.store import _tables as t
+from api.metrics import LiveAccuracy, RunGauge, ServedState
+
+log = logging.getLogger("aeforecast.api")
+T = TypeVar("T")
+DAY_FIELDS = ("point", "lo80", "hi80", "lo95", "hi95")
+LIVE_REFRESH_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class TrustForecast:
+    """One trust's days in the served run, from `first` on, consecutive."""
+
+    trust_code: str
+    model: str
+    model_version: str | None
+    status: str
+    first: date
+    days_json: list[bytes]
+    days_csv: list[str]
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=len(self.days_json) - 1)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The database as the API sees it: the served run (if any) and the known trusts."""
+
+    run: RunInfo | None
+    forecasts: dict[str, TrustForecast]
+    trusts: frozenset[str]
+    checked_at: float
+
+    @property
+    def generated_at(self) -> str | None:
+        if self.run is None:
+            return None
+        return self.run.completed_at.isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class _Pending:
+    task: asyncio.Task[Snapshot] | None = None
+    live_task: asyncio.Task[None] | None = None
+    live_checked: float = -1e9
+    served: ServedState = field(default_factory=ServedState)
+
+
+class ServingCache:
+    def __init__(self, store: Store, refresh_seconds: float = 1.0) -> None:
+        self.store = store
+        self.refresh_seconds = refresh_seconds
+        self._snapshot: Snapshot | None = None
+        self._pending = _Pending()
+
+    async def snapshot(self) -> Snapshot:
+        """The current view, checked against the database when older than refresh_seconds.
+
+        The request that finds it old waits for the check (about a millisecond); requests
+        arriving while a check is under way are served the view in hand.
+        """
+        snap = self._snapshot
+        if snap is not None and time.monotonic() - snap.checked_at < self.refresh_seconds:
+            return snap
+        pending = self._pending
+        if pending.task is not None and not pending.task.done():
+            if snap is not None:
+                return snap
+            return await asyncio.shield(pending.task)
+        pending.task = asyncio.create_task(self._refresh(snap))
+        return await asyncio.shield(pending.task)
+
+    async def fresh_snapshot(self) -> Snapshot:
+        """A view checked against the database now (readiness, tests)."""
+        snap = await _in_thread(lambda: self._load(self._snapshot))
+        self._snapshot = snap
+        return snap
+
+    def served_state(self) -> ServedState:
+        return self._pending.served
+
+    async def refresh_live_accuracy(self) -> None:
+        """Live accuracy for /metrics, read at most every LIVE_REFRESH_SECONDS."""
+        pending = self._pending
+        if time.monotonic() - pending.live_checked < LIVE_REFRESH_SECONDS:
+            return
+        pending.live_checked = time.monotonic()
+        try:
+            rows = await _in_thread(lambda: read_live_accuracy(self.store))
+        except Exception as exc:  # metrics must still answer: log and keep the last values
+            log.warning("cannot read live accuracy for /metrics: %s", exc)
+            return
+        pending.served.live = [
+            LiveAccuracy(
+                r["trust_code"], int(r["horizon"]), r["mae"], r["coverage80"], r["coverage95"],
+                bool(r["drift"]),
+            )
+            for r in rows.iter_rows(named=True)
+        ]
+
+    async def _refresh(self, previous: Snapshot | None) -> Snapshot:
+        try:
+            snap = await _in_thread(lambda: self._load(previous))
+        except Exception:
+            if previous is None:
+                raise
+            log.warning("cannot refresh the served run; serving the one in memory", exc_info=True)
+            snap = Snapshot(previous.run, previous.forecasts, previous.trusts, time.monotonic())
+        self._snapshot = snap
+        return snap
+
+    def _load(self, previous: Snapshot | None) -> Snapshot:
+        """Blocking: ask for the latest run; load its forecasts only when it changed."""
+        run = latest_complete_run(self.store)
+        with self.store.transaction(write=False) as conn:
+            trusts = frozenset(conn.scalars(sa.select(t.trusts.c.trust_code)))
+            same = previous is not None and _same_run(previous.run, run)
+            if same and previous is not None:
+                forecasts = previous.forecasts
+            else:
+                forecasts = {} if run is None else _load_forecasts(conn, run.run_id)
+                if run is not None:
+                    log.info("serving forecast run %s (%d trusts)", run.run_id, len(forecasts))
+        if run is not None:
+            self._pending.served.run = RunGauge(
+                run.run_id, run.model, run.as_of.isoformat(), run.completed_at
+            )
+        return Snapshot(run, forecasts, trusts | frozenset(forecasts), time.monotonic())
+
+
+def _same_run(a: RunInfo | None, b: RunInfo | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and a.run_id == b.run_id)
+
+
+def _load_forecasts(conn: sa.Connection, run_id: str) -> dict[str, TrustForecast]:
+    """Every trust's days of one run in two queries, pre-encoded."""
+    rt, f = t.run_trusts, t.run_forecasts
+    served = {
+        row.trust_code: row
+        for row in conn.execute(
+            sa.select(rt.c.trust_code, rt.c.model, rt.c.model_version, rt.c.status).where(
+                rt.c.run_id == run_id
+            )
+        )
+    }
+    rows = conn.execute(
+        sa.select(f.c.trust_code, f.c.date, *(f.c[name] for name in DAY_FIELDS))
+        .where(f.c.run_id == run_id)
+        .order_by(f.c.trust_code, f.c.date)
+    )
+    days: dict[str, list[tuple[date, tuple[float, ...]]]] = {}
+    for code, day, *values in rows:
+        days.setdefault(code, []).append((_as_date(day), tuple(round(v, 2) for v in values)))
+    result = {}
+    for code, series in days.items():
+        meta = served.get(code)
+        result[code] = _encode(
+            code, series, meta.model if meta else "", meta.model_version if meta else None,
+            meta.status if meta else "ok",
+        )
+    return result
+
+
+def _encode(
+    code: str, series: list[tuple[date, tuple[float, ...]]], model: str, version: str | None,
+    status: str,
+) -> TrustForecast:
+    first = series[0][0]
+    by_day = {day: values for day, values in series}
+    count = (series[-1][0] - first).days + 1
+    if count != len(series):  # a gap in a run would break slicing; keep the consecutive start
+        count = next(i for i in range(count) if first + timedelta(days=i) not in by_day)
+    days_json, days_csv = [], []
+    for i in range(count):
+        day = first + timedelta(days=i)
+        values = by_day[day]
+        item = {"date": day.isoformat(), **dict(zip(DAY_FIELDS, values, strict=True))}
+        days_json.append(json.dumps(item, separators=(",", ":")).encode())
+        days_csv.append(",".join([code, day.isoformat(), *map(repr, values)]))
+    return TrustForecast(code, model, version, status, first, days_json, days_csv)
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def _in_thread(work: Callable[[], T]) -> T:
+    return await anyio.to_thread.run_sync(work)
+
+
+def run_age_seconds(run: RunInfo, now: datetime) -> float:
+    return (now - as_utc(run.completed_at)).total_seconds()
+
