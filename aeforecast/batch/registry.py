@@ -106,8 +106,8 @@ class ModelRegistry:
         if not parent.is_dir():
             return []
         found = [_read_version(p) for p in parent.iterdir() if _is_version_dir(p)]
-        return sorted((v for v in found if v is not None), key=lambda v: v.version_id,
-                      reverse=True)
+        return sorted((v for v in found if v is not None),
+                      key=lambda v: (v.created_at, v.version_id), reverse=True)
 
     def latest(self, model: str, not_after: date | None = None) -> ModelVersion | None:
         """The newest version trained on data up to `not_after` at most (no peeking ahead)."""

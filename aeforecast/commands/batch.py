@@ -48,6 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="use actuals up to this day, forecast the days after (default today)")
     parser.add_argument("--retrain", choices=["auto", "always", "never"], default="auto",
                         help=RETRAIN_HELP)
+    parser.add_argument("--model", default=None, metavar="NAME",
+                        help="the model to serve (default: the project's default model)")
     parser.set_defaults(handler=run)
 
 
@@ -56,10 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from aeforecast.batch.runner import BatchOptions, run_batch
     from aeforecast.settings import get_settings
     from aeforecast.store import Store
+    from forecast.catalog import DEFAULT_MODEL, build_models
 
     settings = get_settings()
+    model = args.model or DEFAULT_MODEL
+    build_models([model])  # an unknown name is bad usage (exit 2), before anything is touched
     options = BatchOptions(as_of=args.as_of or date.today(), horizon=args.horizon,
-                           retrain=args.retrain)
+                           retrain=args.retrain, model=model)
     with _terminate_gracefully(), Store.from_settings(settings) as store, _progress() as report:
         store.migrate()
         result = run_batch(store, ModelRegistry(settings.model_dir), options, report)

@@ -1,0 +1,152 @@
+"""Live accuracy: the forecasts we served, scored against the actuals as they arrive.
+
+For each trust and horizon h, over the target days of the last `WINDOW_DAYS` (28) that have an
+actual: the forecast is the one served for that day at that horizon, i.e. from the complete run
+whose as-of date is the day minus h (the latest-completed one if several). We keep n, MAE and
+the share of actuals inside the 80% and 95% intervals.
+
+Expected MAE, the yardstick for drift, per forecast row:
+- "holdout": the model's own holdout skill stored with the run (relative MAE at that horizon,
+  measured on the weeks before its fit date) times the point forecast;
+- "interval_width" when the model reports no holdout skill: the run's own 80% interval width
+  times sqrt(2/pi) / (2 * 1.2816) = 0.311, the MAE of a normal error with that 80% interval.
+A trust and horizon drifts when live MAE > 1.5 x expected with at least 14 scored days.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from aeforecast.store import Store
+from aeforecast.store import _tables as t
+
+WINDOW_DAYS = 28
+DRIFT_RATIO = 1.5
+DRIFT_MIN_N = 14
+MAX_HORIZON_DAYS = 366  # the longest horizon `aeforecast batch` accepts
+WIDTH80_TO_MAE = math.sqrt(2 / math.pi) / (2 * 1.2815516)
+SERVED_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String(), "trust_code": pl.String(), "date": pl.Date(), "horizon": pl.Int32(),
+    "point": pl.Float64(), "lo80": pl.Float64(), "hi80": pl.Float64(), "lo95": pl.Float64(),
+    "hi95": pl.Float64(),
+}
+
+
+def update_live_accuracy(
+    store: Store, as_of: date | None = None, trusts: list[str] | None = None
+) -> int:
+    """Recompute live accuracy for the window ending `as_of` (default: the newest actual),
+    for `trusts` (default all), replacing their rows; returns the rows stored."""
+    end = as_of or _newest_actual(store)
+    if end is None:
+        return 0
+    start = end - timedelta(days=WINDOW_DAYS - 1)
+    runs = _served_runs(store, start, end)
+    if not runs:
+        return 0
+    served = _served_forecasts(store, runs, start, end, trusts)
+    actuals = store.read_attendances(trusts, start, end).select("trust_code", "date", "attendances")
+    scored = score(served.join(actuals, on=["trust_code", "date"]), runs)
+    _replace(store, scored.with_columns(window_start=pl.lit(start), window_end=pl.lit(end)),
+             trusts)
+    return scored.height
+
+
+def score(rows: pl.DataFrame, runs: dict[str, dict[str, Any]]) -> pl.DataFrame:
+    """Per trust and horizon: n, mae, coverage80/95, expected_mae (+ source) and drift."""
+    expected = pl.Series("expected", [_expected(runs[r], h, p, lo, hi) for r, h, p, lo, hi in zip(
+        rows["run_id"], rows["horizon"], rows["point"], rows["lo80"], rows["hi80"], strict=True)],
+        dtype=pl.Float64)
+    source = pl.Series("source", [runs[r]["source"] for r in rows["run_id"]], dtype=pl.String)
+    y = pl.col("attendances").cast(pl.Float64)
+    return (
+        rows.with_columns(expected, source)
+        .group_by("trust_code", "horizon")
+        .agg(
+            n=pl.len(),
+            mae=(pl.col("point") - y).abs().mean(),
+            coverage80=y.is_between(pl.col("lo80"), pl.col("hi80")).mean(),
+            coverage95=y.is_between(pl.col("lo95"), pl.col("hi95")).mean(),
+            expected_mae=pl.col("expected").mean(),
+            expected_source=pl.when(pl.col("source").n_unique() == 1)
+            .then(pl.col("source").first()).otherwise(pl.lit("mixed")),
+        )
+        .with_columns(drift=(pl.col("n") >= DRIFT_MIN_N)
+                      & (pl.col("mae") > DRIFT_RATIO * pl.col("expected_mae")))
+        .sort("trust_code", "horizon")
+    )
+
+
+def _expected(run: dict[str, Any], horizon: int, point: float, lo80: float, hi80: float
+              ) -> float:
+    relative = run.get("relative")
+    if relative is not None and str(horizon) in relative:
+        return float(relative[str(horizon)]) * point
+    return (hi80 - lo80) * WIDTH80_TO_MAE
+
+
+def _served_runs(store: Store, start: date, end: date) -> dict[str, dict[str, Any]]:
+    """run_id -> expected-MAE settings, for the run served at each as-of date that can have
+    forecast a day in start..end (the latest-completed complete run of that as-of)."""
+    r = t.forecast_runs
+    stmt = (
+        sa.select(r.c.run_id, r.c.as_of, r.c.horizon, r.c.metadata)
+        .where(r.c.status == "complete", r.c.as_of < end,
+               r.c.as_of >= start - timedelta(days=MAX_HORIZON_DAYS))
+        .order_by(r.c.as_of, r.c.completed_at, r.c.run_id)
+    )
+    served: dict[date, tuple[str, dict[str, Any]]] = {}
+    with store.transaction(write=False) as conn:
+        for run_id, as_of, horizon, metadata in conn.execute(stmt):
+            if as_of + timedelta(days=horizon) >= start:  # later rows replace earlier ones
+                served[as_of] = (run_id, _expectation(metadata))
+    return dict(served.values())
+
+
+def _expectation(metadata: str | None) -> dict[str, Any]:
+    expected = json.loads(metadata or "{}").get("expected_mae") or {}
+    if expected.get("source") == "holdout" and expected.get("relative_mae_by_horizon"):
+        return {"source": "holdout", "relative": expected["relative_mae_by_horizon"]}
+    return {"source": "interval_width", "relative": None}
+
+
+def _served_forecasts(store: Store, runs: dict[str, dict[str, Any]], start: date, end: date,
+                      trusts: list[str] | None) -> pl.DataFrame:
+    f = t.run_forecasts
+    stmt = sa.select(*(f.c[name] for name in SERVED_SCHEMA)).where(
+        f.c.run_id.in_(list(runs)), f.c.date.between(start, end))
+    if trusts is not None:
+        stmt = stmt.where(f.c.trust_code.in_(trusts))
+    with store.transaction(write=False) as conn:
+        rows = [tuple(row) for row in conn.execute(stmt)]
+    return pl.DataFrame(rows, schema=SERVED_SCHEMA, orient="row")
+
+
+def _replace(store: Store, scored: pl.DataFrame, trusts: list[str] | None) -> None:
+    la = t.live_accuracy
+    now = datetime.now(UTC)
+    records = scored.select(
+        "trust_code", "horizon", "window_start", "window_end", "n", "mae", "coverage80",
+        "coverage95", "expected_mae", "expected_source", "drift",
+    ).with_columns(updated_at=pl.lit(now)).to_dicts()
+    with store.transaction() as conn:
+        delete = sa.delete(la)
+        if trusts is not None:
+            delete = delete.where(la.c.trust_code.in_(trusts))
+        conn.execute(delete)
+        if records:
+            conn.execute(sa.insert(la), records)
+
+
+def _newest_actual(store: Store) -> date | None:
+    with store.transaction(write=False) as conn:
+        newest = conn.scalar(sa.select(sa.func.max(t.attendances.c.date)))
+    if isinstance(newest, str):  # SQLite without column type information in an aggregate
+        return date.fromisoformat(newest)
+    return newest if isinstance(newest, date) else None
