@@ -1,0 +1,233 @@
+"""End to end, as an operator runs it: the real commands prepare the database, `aeforecast
+serve` runs as a real process on a free port, and every contract endpoint is called over HTTP.
+
+On both backends: synth (4 trusts, 2 years) -> ingest -> batch -> keys create -> serve.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+from conftest import Cli
+
+pytestmark = pytest.mark.slow
+TOMORROW = date.today() + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    run_id: str
+    trusts: list[str]
+    read: str  # every trust
+    read_a: str  # trusts[0] only
+    write: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_ok(cli: Cli, *args: str) -> str:
+    done = cli(*args)
+    assert done.returncode == 0, f"aeforecast {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def new_key(cli: Cli, scope: str, *trusts: str) -> str:
+    limits = [arg for code in trusts for arg in ("--trust", code)]
+    created = run_ok(cli, "keys", "create", "--name", f"e2e {scope}", "--scope", scope, *limits)
+    return created.strip()
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"aeforecast serve exited {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"/readyz not 200 after {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def served(cli: Cli, tmp_path: Path) -> Iterator[Served]:
+    run_ok(cli, "synth", "--out", "data", "--trusts", "4", "--years", "2", "--seed", "7")
+    run_ok(
+        cli,
+        "ingest",
+        "--attendances",
+        "data/attendances.parquet",
+        "--temperature",
+        "data/temperature.parquet",
+    )
+    batch = cli("batch")
+    assert batch.returncode in (0, 1), batch.stderr  # 1: stored, with a fallback for a trust
+    run_id = batch.stdout.strip().splitlines()[-1]
+    trusts = sorted(
+        pl.read_parquet(tmp_path / "data" / "attendances.parquet")["trust_code"].unique().to_list()
+    )
+    keys = new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "write")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aeforecast.cli", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=cli.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process, log)
+        yield Served(url, run_id, trusts, *keys)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def check_forecast(body: dict[str, object], trust: str, start: date, days: int) -> None:
+    assert body["trust_code"] == trust
+    served_days = body["days"]
+    assert isinstance(served_days, list) and len(served_days) == days
+    for i, day in enumerate(served_days):
+        assert day["date"] == (start + timedelta(days=i)).isoformat()
+        assert day["lo95"] <= day["lo80"] <= day["point"] <= day["hi80"] <= day["hi95"], day
+
+
+def test_every_contract_endpoint_over_http(served: Served) -> None:
+    with httpx.Client(base_url=served.url, timeout=10) as http:
+        _operations(http, served)
+        _reads(http, served)
+        _auth_failures(http, served)
+        _writes(http, served)
+        _metrics_and_openapi(http)
+
+
+def _operations(http: httpx.Client, served: Served) -> None:
+    assert http.get("/healthz").json() == {"status": "ok"}
+    ready = http.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["run_id"] == served.run_id
+    assert ready.headers["x-request-id"]
+
+
+def _reads(http: httpx.Client, served: Served) -> None:
+    listed = http.get("/v1/trusts", headers=auth(served.read)).json()["trusts"]
+    assert [t["trust_code"] for t in listed] == served.trusts
+    assert {t["run_id"] for t in listed} == {served.run_id}
+    limited = http.get("/v1/trusts", headers=auth(served.read_a)).json()["trusts"]
+    assert [t["trust_code"] for t in limited] == served.trusts[:1]
+    for trust in served.trusts:
+        default = http.get(f"/v1/trusts/{trust}/forecast", headers=auth(served.read))
+        assert default.status_code == 200, default.text
+        body = default.json()
+        assert body["run_id"] == served.run_id and body["model"] and "generated_at" in body
+        check_forecast(body, trust, TOMORROW, 14)
+        for offset, days in ((1, 1), (5, 30), (1, 42)):
+            start = date.today() + timedelta(days=offset)
+            params: dict[str, str | int] = {"start": start.isoformat(), "days": days}
+            response = http.get(
+                f"/v1/trusts/{trust}/forecast", params=params, headers=auth(served.read)
+            )
+            assert response.status_code == 200, response.text
+            check_forecast(response.json(), trust, start, days)
+    first = served.trusts[0]
+    tagged = http.get(f"/v1/trusts/{first}/forecast", headers=auth(served.read_a))
+    again = http.get(
+        f"/v1/trusts/{first}/forecast",
+        headers={**auth(served.read_a), "If-None-Match": tagged.headers["etag"]},
+    )
+    assert again.status_code == 304
+    csv = http.get(
+        f"/v1/trusts/{first}/forecast", headers={**auth(served.read), "Accept": "text/csv"}
+    )
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert len(csv.text.strip().splitlines()) == 15
+
+
+def _auth_failures(http: httpx.Client, served: Served) -> None:
+    a, b = served.trusts[0], served.trusts[1]
+    no_key = http.get(f"/v1/trusts/{a}/forecast")
+    assert no_key.status_code == 401 and no_key.headers["www-authenticate"].startswith("Bearer")
+    assert no_key.json()["error"]["code"] == "unauthenticated"
+    bad_key = http.get("/v1/trusts", headers=auth(served.read[:-1] + "x"))
+    assert bad_key.status_code == 401
+    body = [{"date": (date.today() - timedelta(days=1)).isoformat(), "attendances": 250}]
+    wrong_scope = http.post(f"/v1/trusts/{a}/attendances", json=body, headers=auth(served.read))
+    assert wrong_scope.status_code == 403 and wrong_scope.json()["error"]["code"] == "forbidden"
+    other_trust = http.get(f"/v1/trusts/{b}/forecast", headers=auth(served.read_a))
+    unknown = http.get("/v1/trusts/ZZZ9/forecast", headers=auth(served.read_a))
+    assert other_trust.status_code == unknown.status_code == 404
+    assert other_trust.json()["error"]["code"] == unknown.json()["error"]["code"] == "not_found"
+
+
+def _writes(http: httpx.Client, served: Served) -> None:
+    a = served.trusts[0]
+    body = [
+        {
+            "date": (date.today() - timedelta(days=1)).isoformat(),
+            "attendances": 250,
+            "admissions": 60,
+        }
+    ]
+    first = http.post(f"/v1/trusts/{a}/attendances", json=body, headers=auth(served.write))
+    assert first.status_code == 200, first.text
+    again = http.post(f"/v1/trusts/{a}/attendances", json=body, headers=auth(served.write))
+    assert again.status_code == 200 and again.json()["unchanged"] == 1
+    bad = http.post(
+        f"/v1/trusts/{a}/attendances",
+        json=[{"date": "2024-01-01", "attendances": -3}],
+        headers=auth(served.write),
+    )
+    assert bad.status_code == 422 and "attendances" in bad.json()["error"]["message"]
+    temperature = [{"date": TOMORROW.isoformat(), "temperature_c": 3.5}]
+    stored = http.post(f"/v1/trusts/{a}/temperature", json=temperature, headers=auth(served.write))
+    assert stored.status_code == 200, stored.text
+    too_big = http.post(
+        f"/v1/trusts/{a}/temperature",
+        content=b"[" + b" " * 2_000_000 + b"]",
+        headers={**auth(served.write), "Content-Type": "application/json"},
+    )
+    assert too_big.status_code == 413
+
+
+def _metrics_and_openapi(http: httpx.Client) -> None:
+    metrics = http.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'route="/v1/trusts/{trust_code}/forecast",status="200"' in metrics.text
+    assert "aef_forecast_run_age_seconds" in metrics.text
+    paths = http.get("/openapi.json").json()["paths"]
+    assert {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/v1/trusts",
+        "/v1/trusts/{trust_code}/forecast",
+        "/v1/trusts/{trust_code}/attendances",
+        "/v1/trusts/{trust_code}/temperature",
+    } <= set(paths)
