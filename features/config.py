@@ -9,12 +9,15 @@ from dataclasses import dataclass
 class FeatureConfig:
     """Settings shared by training, the batch, the API and the backtest.
 
-    Windows are in days. The weekday profile is an exponentially weighted mean of same-weekday
+    Windows are in days. Longer level windows (91, 182 days) were dropped: after a collapse and
+    recovery like spring 2020 they kept the model expecting a fall back for months (on synthetic
+    data with a collapse, MAE/oracle 1.041 with them, 1.024 without; 1.019 vs 1.022 without a
+    collapse). The weekday profile is an exponentially weighted mean of same-weekday
     ratios (half-life in weeks): long enough to average out count noise, short enough to follow
     a profile that drifts.
     """
 
-    level_windows: tuple[int, ...] = (7, 14, 28, 56, 91, 182)
+    level_windows: tuple[int, ...] = (7, 14, 28, 56)
     base_window: int = 28
     profile_half_life_weeks: float = 10.0
     yearly_lag: int = 364

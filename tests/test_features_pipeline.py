@@ -81,5 +81,5 @@ def test_missing_days_stay_missing_and_do_not_drag_the_level(attendances: pl.Dat
 
 def test_feature_names_come_from_the_config() -> None:
     names = feature_names(DEFAULT_FEATURES)
-    assert "momentum_w7_over_w28" in names and "national_momentum_w91_over_w28" in names
+    assert "momentum_w7_over_w28" in names and "national_momentum_w56_over_w28" in names
     assert len(names) == len(set(names))
