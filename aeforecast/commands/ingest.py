@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
             source=str(args.attendances),
             temperature_source=None if args.temperature is None else str(args.temperature),
         )
+        from aeforecast.batch.accuracy import update_live_accuracy  # score served forecasts
+
+        log.info("live accuracy: %d trust-horizons scored", update_live_accuracy(store))
     _summary("attendances", attendances.height, result.attendances)
     if temperature is not None:
         _summary("temperature", temperature.height, result.temperature)
