@@ -65,6 +65,7 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # /metrics is ours
         openapi_tags=[
             {"name": "forecast", "description": "Forecasts from the latest complete run."},
             {"name": "trusts", "description": "The trusts a key may see."},

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body
 
 from aeforecast.contract import validate_attendance_records, validate_temperature_records
 from aeforecast.store import Store, UpsertResult
-from api.deps import StoreDep, WritableTrust, WriteKey
+from api.deps import StoreDep, WritableTrust
 from api.schemas import (
     MAX_RECORDS,
     AttendanceIn,
@@ -34,22 +34,24 @@ Temperatures = Annotated[list[TemperatureIn], Body(min_length=1, max_length=MAX_
 
 @router.post("/{trust_code}/attendances", response_model=WriteResult, responses=ERRORS)
 def post_attendances(
-    trust_code: WritableTrust, key: WriteKey, store: StoreDep, records: Attendances
+    access: WritableTrust, store: StoreDep, records: Attendances
 ) -> WriteResult:
     """Store actual attendances (no future dates); idempotent; updates live accuracy."""
+    trust_code = access.trust_code
     frame = validate_attendance_records(trust_code, payload(records))
-    result = store.upsert_attendances(frame, source=f"api key {key.prefix}")
+    result = store.upsert_attendances(frame, source=f"api key {access.key.prefix}")
     _update_live_accuracy(store, trust_code)
     return _result(trust_code, len(records), result)
 
 
 @router.post("/{trust_code}/temperature", response_model=WriteResult, responses=ERRORS)
 def post_temperature(
-    trust_code: WritableTrust, key: WriteKey, store: StoreDep, records: Temperatures
+    access: WritableTrust, store: StoreDep, records: Temperatures
 ) -> WriteResult:
     """Store observed or forecast daily mean temperature (any date); idempotent."""
+    trust_code = access.trust_code
     frame = validate_temperature_records(trust_code, payload(records))
-    result = store.upsert_temperature(frame, source=f"api key {key.prefix}")
+    result = store.upsert_temperature(frame, source=f"api key {access.key.prefix}")
     return _result(trust_code, len(records), result)
 
 

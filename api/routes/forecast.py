@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from aeforecast.errors import InputError, NoForecastError
-from api.deps import ReadableTrust, SnapshotDep
+from api.deps import ReadableTrust
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, Forecast, error_responses
 from api.serving import DAY_FIELDS, Snapshot, TrustForecast
 
@@ -53,13 +53,13 @@ Format = Annotated[
 )
 async def get_forecast(
     request: Request,
-    trust_code: ReadableTrust,
-    snapshot: SnapshotDep,
+    access: ReadableTrust,
     start: Start = None,
     days: Days = DEFAULT_DAYS,
     fmt: Format = None,
 ) -> Response:
     """One trust's daily forecast with 80% and 95% intervals, one entry per requested day."""
+    trust_code, snapshot = access.trust_code, access.snapshot
     served = _served(snapshot, trust_code)
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days

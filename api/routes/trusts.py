@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ReadKey, SnapshotDep
+from api.deps import ReadAccess
 from api.schemas import TrustList, TrustSummary, error_responses
 
 router = APIRouter(prefix="/v1/trusts", tags=["trusts"])
 
 
 @router.get("", response_model=TrustList, responses=error_responses(401, 403, 503))
-async def list_trusts(key: ReadKey, snapshot: SnapshotDep) -> TrustList:
+async def list_trusts(access: ReadAccess) -> TrustList:
     """Every trust this key may see, with its latest run's id and time (null before any run)."""
+    key, snapshot = access.key, access.snapshot
     run = snapshot.run
     items = []
     for code in sorted(c for c in snapshot.trusts if key.may_see(c)):
