@@ -25,6 +25,13 @@ from forecast.protocol import FORECAST_COLUMNS, ModelInput, empty_forecast
 CATEGORICAL = ["dow", "holiday_kind"]
 
 
+@dataclass(frozen=True)
+class TrainingPlan:
+    train_days: int
+    per_target: int
+    calibration_days: int
+
+
 def default_params() -> dict[str, Any]:
     return {
         "objective": "poisson",
@@ -49,11 +56,15 @@ class GlobalLightGBM:
 
     name: str = "lgbm"
     max_horizon: int = 42
-    train_days: int = 2 * 365
-    per_target: int = 2
-    calibration_days: int = 56
+    # None = chosen from the data volume in `plan()`: few trusts get longer windows and more
+    # horizons per target day; many trusts get the cheap settings that already suffice.
+    train_days: int | None = None
+    per_target: int | None = None
+    calibration_days: int | None = None
+    refit_after_calibration: bool | None = None
+    target_rows: int = 200_000
+    refit_below_rows: int = 150_000
     rounds: int = 300
-    refit_after_calibration: bool = False
     features: FeatureConfig = DEFAULT_FEATURES
     params: dict[str, Any] = field(default_factory=default_params)
     booster: lgb.Booster | None = field(default=None, init=False, repr=False)
@@ -65,18 +76,22 @@ class GlobalLightGBM:
     def fit(self, data: ModelInput) -> None:
         end = data.attendances["date"].max()
         assert isinstance(end, date), "fit() needs actuals"
+        plan = self.plan(data.attendances["trust_code"].n_unique())
         prepared = prepare(data.attendances, data.temperature, end, self.max_horizon,
                            data.nations, self.features)
-        rows = training_rows(prepared, self.max_horizon, end - timedelta(days=self.train_days),
-                             self.per_target, seed=self.params["seed"])
-        cutoff = end - timedelta(days=self.calibration_days)
+        rows = training_rows(prepared, self.max_horizon, end - timedelta(days=plan.train_days),
+                             plan.per_target, seed=self.params["seed"])
+        cutoff = end - timedelta(days=plan.calibration_days)
         early = self._train(rows.filter(pl.col("date") <= cutoff))
         held_out = training_rows(prepared, self.max_horizon, cutoff + timedelta(days=1))
         point = self._point(early, held_out)
         self.calibrator = ResidualCalibrator.fit(
             held_out["horizon"].to_numpy().astype(np.int64), point, held_out["y"].to_numpy())
         self._record_skill(held_out.with_columns(pl.Series("point", point)), rows.height)
-        self.booster = self._train(rows) if self.refit_after_calibration else early
+        refit = self.refit_after_calibration
+        if refit is None:
+            refit = rows.height <= self.refit_below_rows
+        self.booster = self._train(rows) if refit else early
         self.fitted_until = end
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
@@ -94,11 +109,21 @@ class GlobalLightGBM:
             pl.Series("point", point), *[pl.Series(k, v) for k, v in bands.items()],
         ).select(FORECAST_COLUMNS)
 
+    def plan(self, n_trusts: int) -> TrainingPlan:
+        """Windows sized to the data: ~`target_rows` training rows, >= ~1,400 trust-days of
+        holdout residuals (so interval tails are not estimated from a handful of weeks)."""
+        long_history = n_trusts * 730 * 2 < self.target_rows
+        train_days = self.train_days or (1460 if long_history else 730)
+        targets = max(1, n_trusts * train_days)
+        per_target = self.per_target or int(np.clip(self.target_rows // targets, 2, 14))
+        calibration = self.calibration_days or int(np.clip(np.ceil(56 * 25 / n_trusts), 56, 365))
+        return TrainingPlan(train_days, per_target, calibration)
+
     def describe(self) -> dict[str, Any]:
         """Metadata for the model registry: what it was trained on and how well it did."""
         return {
             "model": self.name, "fitted_until": str(self.fitted_until),
-            "train_days": self.train_days, "max_horizon": self.max_horizon,
+            "max_horizon": self.max_horizon,
             "features": feature_names(self.features), "rounds": self.rounds,
             "params": self.params, "holdout": self.skill,
         }
@@ -112,7 +137,7 @@ class GlobalLightGBM:
             err.mean().alias("mae"), (err / pl.col("point")).mean().alias("relative_mae"),
         ).sort("horizon")
         self.skill = {
-            "window_days": self.calibration_days, "training_rows": n_rows,
+            "training_rows": n_rows,
             "mae": float(held_out.select(err.mean()).item()),
             "by_horizon": by_h.to_dicts(),
         }
