@@ -14,13 +14,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AEF_", extra="ignore")
 
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty means ./var/aeforecast.db")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means ./var/aeforecast.db")
     model_dir: Path = Field(default=Path("var/models"))
     log_level: str = Field(default="INFO")
 
     @property
     def resolved_database_url(self) -> str:
-        """The embedded SQLite file by default; `postgresql://` is mapped to the psycopg 3 driver."""
+        """The embedded SQLite file by default; `postgresql://` maps to the psycopg 3 driver."""
         url = self.database_url or f"sqlite:///{Path('var/aeforecast.db').resolve()}"
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

@@ -75,7 +75,9 @@ class ResidualCalibrator:
         out["hi95"] = np.maximum(out["hi95"], out["hi80"])
         return out
 
-    def prob_exceed(self, horizon: IntArray, point: FloatArray, threshold: FloatArray) -> FloatArray:
+    def prob_exceed(
+        self, horizon: IntArray, point: FloatArray, threshold: FloatArray,
+    ) -> FloatArray:
         """P(actual > threshold) under the calibrated predictive distribution."""
         idx = self._index(horizon)
         z = (threshold - point) / self.scale(horizon, point)
@@ -89,7 +91,7 @@ class ResidualCalibrator:
 
 
 def _variance_coefficients(mu: FloatArray, y: FloatArray) -> tuple[float, float]:
-    """Non-negative a, b in Var = a*mu + b*mu^2, by least squares on r^2/mu; a >= 0.5 (Poisson-ish)."""
+    """Non-negative a, b in Var = a*mu + b*mu^2 by least squares on r^2/mu; a >= 0.5."""
     r2 = (y - mu) ** 2
     design = np.column_stack([np.ones_like(mu), mu])
     coef, _ = nnls(design, r2 / mu)
