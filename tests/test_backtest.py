@@ -15,7 +15,7 @@ from forecast.backtest import (
     backtest_splits,
     run_backtest,
 )
-from forecast.baselines import ETS, SeasonalNaive
+from forecast.baselines import ARIMAX, ETS, SeasonalNaive
 from forecast.protocol import Forecaster, ModelInput
 
 END = date(2024, 6, 30)
@@ -89,7 +89,9 @@ def test_the_spy_catches_a_leak() -> None:
     assert len(leaks(spy)) == 2
 
 
-@pytest.mark.parametrize("factory", [SeasonalNaive, lambda: ETS(n_jobs=1)], ids=["snaive", "ets"])
+@pytest.mark.parametrize("factory", [SeasonalNaive, lambda: ETS(n_jobs=1),
+                                     lambda: ARIMAX(180, n_jobs=1)],
+                         ids=["snaive", "ets", "arimax"])
 def test_models_never_see_an_actual_after_the_origin(factory) -> None:
     data = ModelInput(make_attendances())
     origins = backtest_origins(END, 14, 6, 7)

@@ -10,7 +10,7 @@ import pytest
 from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
 from aeforecast.errors import ModelError
-from forecast.baselines import ETS, SeasonalNaive
+from forecast.baselines import ARIMAX, ETS, SeasonalNaive
 from forecast.baselines._parallel import WorkerPool
 from forecast.baselines._statespace import state_paths
 from forecast.baselines.snaive import snaive_paths
@@ -50,10 +50,11 @@ def messy() -> pl.DataFrame:
     return pl.concat([frame, late])
 
 
-MODELS = [lambda: SeasonalNaive(), lambda: ETS(n_jobs=1)]
+MODELS = [lambda: SeasonalNaive(), lambda: ETS(n_jobs=1), lambda: ARIMAX(180, n_jobs=1)]
+IDS = ["snaive", "ets", "arimax"]
 
 
-@pytest.mark.parametrize("factory", MODELS, ids=["snaive", "ets"])
+@pytest.mark.parametrize("factory", MODELS, ids=IDS)
 def test_forecasts_every_trust_with_ordered_intervals(factory, messy: pl.DataFrame) -> None:
     model = factory()
     assert isinstance(model, Forecaster)
@@ -74,7 +75,7 @@ def test_forecasts_every_trust_with_ordered_intervals(factory, messy: pl.DataFra
     assert (forecast["date"] == dates).all()
 
 
-@pytest.mark.parametrize("factory", MODELS, ids=["snaive", "ets"])
+@pytest.mark.parametrize("factory", MODELS, ids=IDS)
 def test_coverage_is_reasonable_and_ets_beats_snaive(factory, messy: pl.DataFrame) -> None:
     model = factory()
     rows = []
@@ -91,7 +92,7 @@ def test_coverage_is_reasonable_and_ets_beats_snaive(factory, messy: pl.DataFram
     mae = scored.select((pl.col("point") - pl.col("attendances")).abs().mean()).item()
     assert 0.65 <= cover80 <= 0.93
     assert 0.85 <= cover95 <= 1.0
-    limit = {"snaive": 30.0, "ets": 20.0}[model.name]
+    limit = {"snaive": 30.0, "ets": 20.0, "arimax": 20.0}[model.name]
     assert mae < limit
 
 
@@ -124,7 +125,7 @@ def test_seasonal_naive_with_under_a_week_of_history() -> None:
     assert forecast["point"].to_list() == [30.0, 30.0, 30.0, 30.0, 10.0, 20.0, 30.0, 30.0]
 
 
-@pytest.mark.parametrize("model", [SeasonalNaive(), ETS(n_jobs=1)], ids=["snaive", "ets"])
+@pytest.mark.parametrize("model", [SeasonalNaive(), ETS(n_jobs=1), ARIMAX(n_jobs=1)], ids=IDS)
 def test_predict_before_fit_is_refused(model: Forecaster, messy: pl.DataFrame) -> None:
     with pytest.raises(ModelError, match="before fit"):
         model.predict(ModelInput(messy), END, 7)
@@ -157,3 +158,34 @@ def test_state_paths_match_statsmodels_forecasts() -> None:
     for row, origin in zip(paths, [120, 150], strict=True):
         expected = model(z[: origin + 1]).filter([0.1, 0.05]).forecast(5)
         np.testing.assert_allclose(row, expected, rtol=1e-9)
+
+
+def test_arimax_uses_the_temperature_of_the_forecast_days() -> None:
+    days = 400
+    rng = np.random.default_rng(4)
+    dates = [END - timedelta(days=days - 1 - i) for i in range(days + 7)]
+    temp = 10 + 8 * np.sin(np.arange(days + 7) / 9.0) + rng.normal(0, 1, days + 7)
+    mu = 200 * WEEKLY[[d.weekday() for d in dates]] * (1 + 0.02 * np.maximum(15.5 - temp, 0))
+    attendances = pl.DataFrame({"trust_code": "RXX", "date": dates[:days],
+                                "attendances": rng.poisson(mu[:days])})
+    temperature = pl.DataFrame({"trust_code": "RXX", "date": dates, "temperature_c": temp})
+    model = ARIMAX(180, n_jobs=1)
+    data = ModelInput(attendances, temperature)
+    model.fit(data)
+    warm = model.predict(data, END, 7)
+    colder = ModelInput(attendances, temperature.with_columns(
+        pl.when(pl.col("date") > END).then(pl.col("temperature_c") - 10)
+        .otherwise(pl.col("temperature_c"))))
+    cold = model.predict(colder, END, 7)
+    assert (cold["point"] > warm["point"] + 5).all()  # colder days, more attendances
+    error = np.abs(warm["point"].to_numpy() - mu[days:]).mean()
+    assert error < 12
+
+
+def test_arimax_without_temperature_uses_weekdays_only(messy: pl.DataFrame) -> None:
+    model = ARIMAX(180, n_jobs=1)
+    data = ModelInput(messy.filter(pl.col("trust_code").is_in(["R00", "R03"])))
+    model.fit(data)
+    forecast = model.predict(data, END, 7)
+    assert forecast.height == 14
+    assert forecast["point"].is_finite().all()

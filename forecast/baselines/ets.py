@@ -3,39 +3,28 @@
 ETS(A,N,A) on the counts themselves: on log(1+y) (multiplicative weekday effects) MAE was
 0.3-0.4% worse on synthetic data and on Cardiff, and a damped trend changed nothing at four
 times the fitting cost; `log=True` and `trend=True` remain available. Missing days are NaN
-and the Kalman filter steps over them. `fit` estimates the smoothing
-parameters on the last `window_days`; `predict` re-runs the filter with those parameters on
-the history up to the origin (no refit), so new actuals move the level at once.
-The initial state comes from the first four weeks (NaN-aware means), so only the smoothing
-parameters are optimised: ten times faster than estimating the initial state, same accuracy.
+and the Kalman filter steps over them. `fit` estimates the smoothing parameters on the last
+`window_days`; `predict` re-runs the filter with those parameters on the history up to the
+origin (no refit), so new actuals move the level at once. The initial state comes from the
+first four weeks (NaN-aware means), so only the smoothing parameters are optimised: ten
+times faster than estimating the initial state, same accuracy.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
-import polars as pl
 from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
-from aeforecast.errors import ModelError
-from forecast.baselines._panel import (
-    MAX_CALIBRATED_HORIZON,
-    Panel,
-    calibrate,
-    forecast_frame,
-    residual_triples,
-    to_panel,
-)
-from forecast.baselines._parallel import WorkerPool
+from forecast.baselines._panel import MAX_CALIBRATED_HORIZON, residual_triples
+from forecast.baselines._pertrust import INIT_DAYS, PerTrustModel
 from forecast.baselines._statespace import state_paths
-from forecast.baselines.snaive import SEASON, SeasonalNaive
-from forecast.intervals import FloatArray, IntArray, ResidualCalibrator
-from forecast.protocol import ModelInput, TrustCode, empty_forecast
-
-INIT_DAYS = 28
+from forecast.baselines.snaive import SEASON
+from forecast.intervals import FloatArray, IntArray
+from forecast.protocol import ModelInput, TrustCode
 
 
 @dataclass(frozen=True)
@@ -45,7 +34,7 @@ class EtsSpec:
 
 
 @dataclass(frozen=True)
-class TrustFit:
+class EtsFit:
     """What `predict` needs for one trust: where its series starts and the fitted model."""
 
     start: date
@@ -56,7 +45,7 @@ class TrustFit:
 
 
 @dataclass(frozen=True)
-class FitJob:
+class EtsFitJob:
     start: date
     series: FloatArray
     spec: EtsSpec
@@ -64,88 +53,11 @@ class FitJob:
 
 
 @dataclass(frozen=True)
-class PredictJob:
-    fit: TrustFit
+class EtsPredictJob:
+    fit: EtsFit
     series: FloatArray
     spec: EtsSpec
     horizon: int
-
-
-class ETS:
-    """Per-trust ETS(A,N,A); seasonal naive for trusts with under 8 weeks of data."""
-
-    name = "ets"
-
-    def __init__(self, window_days: int = 3 * 365, log: bool = False, trend: bool = False,
-                 min_history_days: int = 56, calibration_days: int = 84, n_jobs: int = 2) -> None:
-        self.window_days = window_days
-        self.min_history_days = min_history_days
-        self.calibration_days = calibration_days
-        self.spec = EtsSpec(log=log, trend=trend)
-        self._fits: dict[TrustCode, TrustFit] = {}
-        self._calibrator: ResidualCalibrator | None = None
-        self._fallback = SeasonalNaive(calibration_days)
-        self._pool = WorkerPool(n_jobs)
-
-    def fit(self, data: ModelInput) -> None:
-        panel = to_panel(data.attendances, "attendances")
-        self._fallback.fit(data)
-        jobs: dict[TrustCode, FitJob] = {}
-        for j, code in enumerate(panel.trusts):
-            job = self._fit_job(panel, j)
-            if job is not None:
-                jobs[code] = job
-        fits = self._pool.map(fit_trust, list(jobs.values()))
-        self._fits = dict(zip(jobs, fits, strict=True))
-        parts = [f.residuals for f in fits]
-        self._calibrator = calibrate(
-            np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64),
-            np.concatenate([p[1] for p in parts]) if parts else np.empty(0),
-            np.concatenate([p[2] for p in parts]) if parts else np.empty(0),
-        )
-
-    def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
-        if self._calibrator is None:
-            raise ModelError("ets: predict called before fit")
-        history = data.attendances.filter(pl.col("date") <= origin)
-        if history.is_empty():
-            return empty_forecast()
-        panel = to_panel(history, "attendances", end=origin)
-        modelled = [c for c in panel.trusts if self._usable(c, origin)]
-        jobs = [self._predict_job(panel, code, horizon) for code in modelled]
-        points = self._pool.map(forecast_trust, jobs)
-        frames = []
-        if modelled:
-            frames.append(forecast_frame(modelled, origin, np.vstack(points), self._calibrator))
-        rest = [j for j, c in enumerate(panel.trusts) if c not in set(modelled)]
-        if rest:
-            sub = Panel([panel.trusts[j] for j in rest], panel.start, panel.values[:, rest])
-            frames.append(self._fallback.forecast_panel(sub, origin, horizon))
-        return pl.concat(frames).sort("trust_code", "horizon")
-
-    def close(self) -> None:
-        """Stop the worker processes (they also stop when the model is garbage-collected)."""
-        self._pool.close()
-
-    def _fit_job(self, panel: Panel, j: int) -> FitJob | None:
-        values = panel.values[:, j]
-        lo = max(0, panel.n_days - self.window_days)
-        observed = np.flatnonzero(np.isfinite(values[lo:]))
-        if observed.size < self.min_history_days:
-            return None
-        first = lo + int(observed[0])
-        return FitJob(panel.day(first), values[first:], self.spec, self.calibration_days)
-
-    def _usable(self, code: TrustCode, origin: date) -> bool:
-        fit = self._fits.get(code)
-        return fit is not None and origin >= fit.start + timedelta(days=INIT_DAYS)
-
-    def _predict_job(self, panel: Panel, code: TrustCode, horizon: int) -> PredictJob:
-        fit = self._fits[code]
-        values = panel.values[:, panel.trusts.index(code)]
-        offset = panel.index(fit.start)
-        series = values[offset:] if offset >= 0 else np.r_[np.full(-offset, np.nan), values]
-        return PredictJob(fit, series, self.spec, horizon)
 
 
 def _model(z: FloatArray, spec: EtsSpec, level: float, seasonal: FloatArray
@@ -167,7 +79,7 @@ def initial_state(z: FloatArray) -> tuple[float, FloatArray]:
     return level, effects[::-1].copy()  # state order L0..L6 at t=0 (see statsmodels' notes)
 
 
-def fit_trust(job: FitJob) -> TrustFit:
+def fit_trust(job: EtsFitJob) -> EtsFit:
     """Estimate one trust's smoothing parameters and its rolling-origin residuals."""
     z = np.log1p(job.series) if job.spec.log else job.series
     level, seasonal = initial_state(z)
@@ -179,10 +91,10 @@ def fit_trust(job: FitJob) -> TrustFit:
     paths = state_paths(results, origins, MAX_CALIBRATED_HORIZON)
     paths = np.expm1(paths) if job.spec.log else paths
     residuals = residual_triples(origins, paths, job.series)
-    return TrustFit(job.start, np.asarray(results.params), level, seasonal, residuals)
+    return EtsFit(job.start, np.asarray(results.params), level, seasonal, residuals)
 
 
-def forecast_trust(job: PredictJob) -> FloatArray:
+def forecast_trust(job: EtsPredictJob) -> FloatArray:
     """Filter the history up to the origin with the fitted parameters; forecast the horizon."""
     z = np.log1p(job.series) if job.spec.log else job.series
     model = _model(z, job.spec, job.fit.initial_level, job.fit.initial_seasonal)
@@ -190,3 +102,23 @@ def forecast_trust(job: PredictJob) -> FloatArray:
         warnings.simplefilter("ignore")
         forecast = np.asarray(model.filter(job.fit.params).forecast(job.horizon))
     return np.asarray(np.expm1(forecast) if job.spec.log else forecast)
+
+
+class ETS(PerTrustModel):
+    """Per-trust ETS(A,N,A); seasonal naive for trusts with under 8 weeks of data."""
+
+    name = "ets"
+
+    def __init__(self, window_days: int = 3 * 365, log: bool = False, trend: bool = False,
+                 min_history_days: int = 56, calibration_days: int = 84, n_jobs: int = 2) -> None:
+        super().__init__(fit_trust, forecast_trust, window_days, min_history_days,
+                         calibration_days, n_jobs)
+        self.spec = EtsSpec(log=log, trend=trend)
+
+    def fit_job(self, data: ModelInput, code: TrustCode, start: date,  # noqa: ARG002
+                series: FloatArray) -> EtsFitJob:
+        return EtsFitJob(start, series, self.spec, self.calibration_days)
+
+    def predict_job(self, data: ModelInput, fit: EtsFit, series: FloatArray,  # noqa: ARG002
+                    origin: date, horizon: int) -> EtsPredictJob:  # noqa: ARG002
+        return EtsPredictJob(fit, series, self.spec, horizon)
