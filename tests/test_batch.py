@@ -159,3 +159,14 @@ def test_a_failure_while_storing_leaves_the_previous_run(
     monkeypatch.undo()
     rerun = batch(store, tmp_path, as_of=END)
     assert latest(store).run_id == rerun.run_id
+
+
+def test_an_artefact_that_no_longer_loads_is_retrained(store: Store, tmp_path: Path) -> None:
+    ingest(store, END)
+    first = batch(store, tmp_path, as_of=END - timedelta(days=1))
+    version = ModelRegistry(tmp_path / "models").versions("snaive")[0]
+    (version.path / "model.pkl").write_bytes(b"truncated")
+    second = batch(store, tmp_path, as_of=END)
+    assert second.ok and second.retrained and second.model_version != first.model_version
+    assert "cannot load model artefact" in get_run(store, second.run_id).metadata["retrain"][
+        "load_failed"]

@@ -85,23 +85,30 @@ def model_trusts(inputs: BatchInputs) -> tuple[list[TrustCode], dict[TrustCode, 
 
 def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
                  inputs: BatchInputs, data: ModelInput) -> ModelInUse:
-    """Load the chosen version, or train and save a new one (falling back to `choice.stale`)."""
+    """Load the chosen version, or train and save a new one (falling back to `choice.stale`).
+
+    An artefact that no longer loads (a library upgrade, a damaged file) is replaced by a new
+    training rather than failing the night.
+    """
+    notes: dict[str, Any] = {}
     if not choice.retrain:
         assert choice.version is not None
-        return ModelInUse(registry.load(choice.version), choice.version, False)
+        try:
+            return ModelInUse(registry.load(choice.version), choice.version, False)
+        except ModelError as exc:
+            log.warning("%s; training a new version instead", exc)
+            notes["load_failed"] = str(exc)
     try:
         model = train(name, data, inputs.horizon)
     except Exception as exc:  # a model that cannot fit must not sink the run
-        error = f"{type(exc).__name__}: {exc}"
+        notes["retrain_failed"] = f"{type(exc).__name__}: {exc}"
         log.exception("training %s failed", name)
         if choice.stale is not None:
-            return ModelInUse(registry.load(choice.stale), choice.stale, False,
-                              {"retrain_failed": error})
-        return ModelInUse(None, None, False, {"retrain_failed": error})
+            return ModelInUse(registry.load(choice.stale), choice.stale, False, notes)
+        return ModelInUse(None, None, False, notes)
     window = TrainingWindow(inputs.first_date, inputs.last_date, inputs.fingerprint,
                             data.attendances["trust_code"].n_unique())
-    version = registry.save(model, window)
-    return ModelInUse(model, version, True)
+    return ModelInUse(model, registry.save(model, window), True, notes)
 
 
 def train(name: ModelName, data: ModelInput, horizon: int) -> Forecaster:

@@ -87,6 +87,7 @@ class ModelRegistry:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version_id}-", dir=parent))
+            tmp.chmod(0o755)  # mkdtemp makes it private; artefacts are not secrets
             _write(tmp / MODEL_FILE, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
             pause_at("save")
             _write(tmp / METADATA_FILE, json.dumps(_metadata_document(version), indent=2,
