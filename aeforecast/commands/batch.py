@@ -111,14 +111,21 @@ def _progress() -> Iterator[Progress]:
 
         yield log_phase
         return
+    from rich.logging import RichHandler
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    root = logging.getLogger()
+    saved = root.handlers[:]
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   transient=False) as bar:
+        root.handlers[:] = [RichHandler(console=bar.console, show_path=False)]  # above the bar
         task = bar.add_task("batch", total=len(PHASES))
 
         def show(phase: str, text: str) -> None:
             bar.update(task, completed=PHASES.index(phase), description=text)
 
-        yield show
-        bar.update(task, completed=len(PHASES), description="done")
+        try:
+            yield show
+            bar.update(task, completed=len(PHASES), description="done")
+        finally:
+            root.handlers[:] = saved
