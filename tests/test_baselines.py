@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import numpy as np
@@ -189,3 +192,21 @@ def test_arimax_without_temperature_uses_weekdays_only(messy: pl.DataFrame) -> N
     forecast = model.predict(data, END, 7)
     assert forecast.height == 14
     assert forecast["point"].is_finite().all()
+
+
+def test_ets_pickles_small_and_predicts_the_same_after(messy: pl.DataFrame) -> None:
+    data = ModelInput(messy).up_to(END)
+    model = ETS(n_jobs=1)
+    model.fit(data)
+    blob = pickle.dumps(model)
+    assert len(blob) < 300_000  # two calibrators (~70 KB each); no residuals, no process pool
+    again = pickle.loads(blob)
+    assert again.predict(data, END, 14).equals(model.predict(data, END, 14))
+
+
+def test_seasonal_naive_imports_without_statsmodels() -> None:
+    code = ("import sys; from forecast.baselines.snaive import SeasonalNaive; "
+            "print('statsmodels' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from forecast.intervals import GRID, FloatArray, IntArray, ResidualCalibrator
 from forecast.protocol import FORECAST_SCHEMA, TrustCode, empty_forecast
@@ -99,6 +98,8 @@ def calibrate(horizon: IntArray, point: FloatArray, actual: FloatArray) -> Resid
 
 def default_calibrator(relative_sd: float = 0.10) -> ResidualCalibrator:
     """Gaussian intervals with Var = mu + (relative_sd * mu)^2: for when history is too short."""
+    from scipy import stats  # slow to import, rarely needed
+
     horizons = np.arange(1, MAX_CALIBRATED_HORIZON + 1)
     z = np.tile(stats.norm.ppf(GRID), (horizons.size, 1))
     return ResidualCalibrator(

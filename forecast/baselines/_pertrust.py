@@ -6,6 +6,7 @@ with too little history.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -20,6 +21,8 @@ from forecast.intervals import FloatArray, IntArray, ResidualCalibrator
 from forecast.protocol import ModelInput, TrustCode, empty_forecast
 
 INIT_DAYS = 28  # a fitted model is used only from four weeks after its series starts
+NO_RESIDUALS: tuple[IntArray, FloatArray, FloatArray] = (
+    np.empty(0, np.int64), np.empty(0), np.empty(0))
 
 
 class TrustFit(Protocol):
@@ -58,13 +61,15 @@ class PerTrustModel:
             if window is not None:
                 jobs[code] = self.fit_job(data, code, *window)
         fits = self._pool.map(self._fit_one, list(jobs.values()))
-        self._fits = dict(zip(jobs, fits, strict=True))
         parts: list[tuple[IntArray, FloatArray, FloatArray]] = [f.residuals for f in fits]
         if parts:
             horizon, point, actual = (np.concatenate([p[i] for p in parts]) for i in range(3))
             self._calibrator = calibrate(horizon.astype(np.int64), point, actual)
         else:
             self._calibrator = calibrate(np.empty(0, np.int64), np.empty(0), np.empty(0))
+        # the residuals are in the calibrator now; keeping them would bloat a pickled model
+        self._fits = {code: replace(fit, residuals=NO_RESIDUALS)
+                      for code, fit in zip(jobs, fits, strict=True)}
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self._calibrator is None:
