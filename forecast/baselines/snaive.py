@@ -43,17 +43,28 @@ def snaive_paths(values: FloatArray, origins: IntArray, horizon: int) -> FloatAr
 
 def snaive_calibrator(panel: Panel, days: int) -> ResidualCalibrator:
     """Calibrate on rolling daily origins over the last `days` of the panel, all trusts pooled."""
+    return snaive_holdout(panel, days)[0]
+
+
+def snaive_holdout(panel: Panel, days: int) -> tuple[ResidualCalibrator, dict[str, float]]:
+    """The calibrator and each trust's MAE over the same rolling origins (its recent skill)."""
     n = panel.n_days
     origins = np.arange(max(SEASON, n - days - MAX_CALIBRATED_HORIZON), n - 1, dtype=np.int64)
     if origins.size == 0:
-        return calibrate(np.empty(0, np.int64), np.empty(0), np.empty(0))
+        return calibrate(np.empty(0, np.int64), np.empty(0), np.empty(0)), {}
     paths = snaive_paths(panel.values, origins, MAX_CALIBRATED_HORIZON)
     h = np.arange(1, MAX_CALIBRATED_HORIZON + 1)
     target = origins[:, None] + h[None, :]
     padded = np.vstack([panel.values, np.full((MAX_CALIBRATED_HORIZON, len(panel.trusts)), np.nan)])
     actual = padded[target]
     horizon = np.broadcast_to(h[None, :, None], paths.shape)
-    return calibrate(horizon.reshape(-1).astype(np.int64), paths.reshape(-1), actual.reshape(-1))
+    errors = np.abs(paths - actual).reshape(-1, len(panel.trusts))
+    seen = np.isfinite(errors).sum(axis=0)
+    total = np.nansum(errors, axis=0)
+    mae = {code: float(total[j] / seen[j]) for j, code in enumerate(panel.trusts) if seen[j]}
+    calibrator = calibrate(
+        horizon.reshape(-1).astype(np.int64), paths.reshape(-1), actual.reshape(-1))
+    return calibrator, mae
 
 
 class SeasonalNaive:
@@ -64,10 +75,11 @@ class SeasonalNaive:
     def __init__(self, calibration_days: int = 84) -> None:
         self.calibration_days = calibration_days
         self._calibrator: ResidualCalibrator | None = None
+        self.holdout_mae: dict[str, float] = {}
 
     def fit(self, data: ModelInput) -> None:
         panel = to_panel(data.attendances, "attendances")
-        self._calibrator = snaive_calibrator(panel, self.calibration_days)
+        self._calibrator, self.holdout_mae = snaive_holdout(panel, self.calibration_days)
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self._calibrator is None:
