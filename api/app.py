@@ -8,15 +8,19 @@ here (`aeforecast serve` migrates once before starting workers).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from aeforecast.settings import Settings, get_settings
 from aeforecast.store import Store
 from api.auth import KeyCache
+from api.deps import BEARER_SCHEME
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
@@ -54,6 +58,7 @@ def create_app(
         app.state.store = store
         app.state.serving = ServingCache(store, refresh_seconds)
         app.state.keys = KeyCache(store, key_ttl_seconds)
+        gc.freeze()  # the imports' objects never die: keep them out of every GC pass
         try:
             yield
         finally:
@@ -77,9 +82,29 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
-    for module in (health, trusts, forecast, actuals):
+    for module in (forecast, trusts, actuals, health):  # the hot route is matched first
         app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, plus the bearer scheme on every /v1/ operation (see api.deps)."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        document.setdefault("components", {})["securitySchemes"] = {"HTTPBearer": BEARER_SCHEME}
+        for path, operations in document["paths"].items():
+            if path.startswith("/v1/"):
+                for operation in operations.values():
+                    operation["security"] = [{"HTTPBearer": []}]
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def _now() -> datetime:

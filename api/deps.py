@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aeforecast.contract import TRUST_CODE_PATTERN
 from aeforecast.errors import NotFoundError, PermissionDeniedError
@@ -29,13 +28,15 @@ from api.keystore import KeyRecord
 from api.security import Scope, scope_allows
 from api.serving import ServingCache, Snapshot
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    bearerFormat="aef_<prefix>_<secret>",
-    description="An API key from `aeforecast keys create`.",
-)
 _TRUST_CODE = re.compile(TRUST_CODE_PATTERN)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The bearer scheme is read here and documented in OpenAPI by api.app (BEARER_SCHEME): as a
+# FastAPI security dependency it would cost one more dependency node per request.
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "aef_<prefix>_<secret>",
+    "description": "An API key from `aeforecast keys create`.",
+}
 TrustPath = Annotated[
     str,
     Path(
@@ -80,9 +81,14 @@ StoreDep = Annotated[Store, Depends(get_store)]
 ServingDep = Annotated[ServingCache, Depends(get_serving)]
 
 
-async def _access(request: Request, credentials: Credentials, scope: Scope) -> Access:
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+async def _access(request: Request, scope: Scope) -> Access:
     keys: KeyCache = request.app.state.keys
-    key = await keys.authenticate(None if credentials is None else credentials.credentials)
+    key = await keys.authenticate(_bearer_token(request))
     request.state.key_prefix = key.prefix  # for the access log
     if not scope_allows(key.scope, scope):
         raise PermissionDeniedError(f"this key has scope '{key.scope}'; this needs '{scope}'")
@@ -98,20 +104,16 @@ def _trust(access: Access, trust_code: str) -> TrustAccess:
     return TrustAccess(access.key, access.snapshot, trust_code)
 
 
-async def read_access(request: Request, credentials: Credentials) -> Access:
-    return await _access(request, credentials, "read")
+async def read_access(request: Request) -> Access:
+    return await _access(request, "read")
 
 
-async def readable_trust(
-    request: Request, trust_code: TrustPath, credentials: Credentials
-) -> TrustAccess:
-    return _trust(await _access(request, credentials, "read"), trust_code)
+async def readable_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
+    return _trust(await _access(request, "read"), trust_code)
 
 
-async def writable_trust(
-    request: Request, trust_code: TrustPath, credentials: Credentials
-) -> TrustAccess:
-    return _trust(await _access(request, credentials, "write"), trust_code)
+async def writable_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
+    return _trust(await _access(request, "write"), trust_code)
 
 
 ReadAccess = Annotated[Access, Depends(read_access)]

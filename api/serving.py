@@ -33,6 +33,7 @@ log = logging.getLogger("aeforecast.api")
 T = TypeVar("T")
 DAY_FIELDS = ("point", "lo80", "hi80", "lo95", "hi95")
 LIVE_REFRESH_SECONDS = 30.0
+STALE_FACTOR = 5  # serve a view up to 5 refresh periods old while a newer one is fetched
 
 
 @dataclass(frozen=True)
@@ -86,18 +87,19 @@ class ServingCache:
     async def snapshot(self) -> Snapshot:
         """The current view, checked against the database when older than refresh_seconds.
 
-        The request that finds it old waits for the check (about a millisecond); requests
-        arriving while a check is under way are served the view in hand.
+        Under steady traffic no request waits for the check: the view in hand is served while
+        a check runs in the background. Only a view older than STALE_FACTOR checks (an idle
+        process, or `refresh_seconds=0` in tests) makes the request wait for a fresh one.
         """
         snap = self._snapshot
-        if snap is not None and time.monotonic() - snap.checked_at < self.refresh_seconds:
+        age = 0.0 if snap is None else time.monotonic() - snap.checked_at
+        if snap is not None and age < self.refresh_seconds:
             return snap
         pending = self._pending
-        if pending.task is not None and not pending.task.done():
-            if snap is not None:
-                return snap
-            return await asyncio.shield(pending.task)
-        pending.task = asyncio.create_task(self._refresh(snap))
+        if pending.task is None or pending.task.done():
+            pending.task = asyncio.create_task(self._refresh(snap))
+        if snap is not None and age < STALE_FACTOR * self.refresh_seconds:
+            return snap
         return await asyncio.shield(pending.task)
 
     async def fresh_snapshot(self) -> Snapshot:
@@ -140,26 +142,44 @@ class ServingCache:
         return snap
 
     def _load(self, previous: Snapshot | None) -> Snapshot:
-        """Blocking: ask for the latest run; load its forecasts only when it changed."""
-        run = latest_complete_run(self.store)
+        """Blocking: two one-row queries; the run and the trusts are read again only when
+        they changed (trusts are never deleted, so their count tells)."""
         with self.store.transaction(write=False) as conn:
-            trusts = frozenset(conn.scalars(sa.select(t.trusts.c.trust_code)))
-            same = previous is not None and _same_run(previous.run, run)
-            if same and previous is not None:
-                forecasts = previous.forecasts
-            else:
+            run_id = conn.execute(_LATEST_RUN).scalar()
+            n_trusts = conn.execute(_TRUST_COUNT).scalar()
+        if previous is not None and _run_id(previous.run) == run_id:
+            run, forecasts = previous.run, previous.forecasts
+        else:
+            run = latest_complete_run(self.store)
+            with self.store.transaction(write=False) as conn:
                 forecasts = {} if run is None else _load_forecasts(conn, run.run_id)
-                if run is not None:
-                    log.info("serving forecast run %s (%d trusts)", run.run_id, len(forecasts))
+            if run is not None:
+                log.info("serving forecast run %s (%d trusts)", run.run_id, len(forecasts))
+        if previous is not None and previous.run is run and len(previous.trusts) >= (n_trusts or 0):
+            trusts = previous.trusts
+        else:
+            with self.store.transaction(write=False) as conn:
+                trusts = frozenset(conn.scalars(sa.select(t.trusts.c.trust_code)))
+            trusts |= frozenset(forecasts)
         if run is not None:
             self._pending.served.run = RunGauge(
                 run.run_id, run.model, run.as_of.isoformat(), run.completed_at
             )
-        return Snapshot(run, forecasts, trusts | frozenset(forecasts), time.monotonic())
+        return Snapshot(run, forecasts, trusts, time.monotonic())
 
 
-def _same_run(a: RunInfo | None, b: RunInfo | None) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and a.run_id == b.run_id)
+_runs = t.forecast_runs
+_LATEST_RUN = (  # the same order as aeforecast.batch.runs.latest_complete_run
+    sa.select(_runs.c.run_id)
+    .where(_runs.c.status == "complete")
+    .order_by(_runs.c.as_of.desc(), _runs.c.completed_at.desc(), _runs.c.run_id.desc())
+    .limit(1)
+)
+_TRUST_COUNT = sa.select(sa.func.count()).select_from(t.trusts)
+
+
+def _run_id(run: RunInfo | None) -> str | None:
+    return None if run is None else run.run_id
 
 
 def _load_forecasts(conn: sa.Connection, run_id: str) -> dict[str, TrustForecast]:
