@@ -97,3 +97,12 @@ def test_the_same_data_cannot_complete_twice(store: Store) -> None:
         store_run(store)
     info = latest_complete_run(store)
     assert info is not None and info.run_id == first
+
+
+def test_one_batch_at_a_time(store: Store) -> None:
+    with run_store.batch_lock(store):
+        with pytest.raises(run_store.BatchBusyError, match="another `aeforecast batch`"):
+            with run_store.batch_lock(store, wait_s=0.3):
+                pass
+    with run_store.batch_lock(store, wait_s=0):  # released
+        pass

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +33,8 @@ from aeforecast.store import _tables as t
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
 TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]
-BATCH_LOCK = 7_412_003  # pg_advisory_lock key held by a batch for its whole run
+BATCH_LOCK = 7_412_003  # pg_advisory_lock key (with the schema's hash) held for a whole run
+LOCK_WAIT_S = 10.0  # a batch just killed may hold the lock until its server session notices
 
 
 class BatchBusyError(ForecastError):
@@ -48,37 +50,56 @@ class RunLostError(ForecastError):
 
 
 @contextmanager
-def batch_lock(store: Store) -> Iterator[None]:
-    """One batch per database at a time; the lock dies with the process, even on SIGKILL.
+def batch_lock(store: Store, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """One batch per database (per schema on PostgreSQL) at a time, waiting up to `wait_s`
+    for the lock; it dies with the process, even on SIGKILL.
 
-    PostgreSQL: a session advisory lock on a connection held open for the run. SQLite: an
-    exclusive flock on `<database>.batch-lock` beside the database file.
+    PostgreSQL: a session advisory lock keyed by the schema, on a connection held open for the
+    run. SQLite: an exclusive flock on `<database>.batch-lock` beside the database file.
     """
     store.ping()
     busy = BatchBusyError(f"another `aeforecast batch` is running against {store.url}")
     if store.dialect == "postgresql":
         with store.engine.connect() as raw:
             conn = raw.execution_options(isolation_level="AUTOCOMMIT")
-            if not conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": BATCH_LOCK}):
+            key = {"k": BATCH_LOCK}
+            take = sa.text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))")
+            if not _retry(lambda: bool(conn.scalar(take, key)), wait_s):
                 raise busy
             try:
                 yield
             finally:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": BATCH_LOCK})
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"),
+                             key)
         return
     database = store.engine.url.database
     if not database or database == ":memory:":
         yield
         return
     with Path(database + ".batch-lock").open("a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise busy from None
+        if not _retry(lambda: _flock(handle.fileno()), wait_s):
+            raise busy
         try:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _retry(attempt: Callable[[], bool], wait_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while not attempt():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.25)
+    return True
 
 
 def new_run_id(now: datetime | None = None) -> RunId:
