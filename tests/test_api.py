@@ -444,3 +444,15 @@ def test_posting_actuals_updates_live_accuracy(
     assert response.status_code == 200, response.text
     live = read_live_accuracy(store, "RXX")
     assert live.height > 0 and live["n"].sum() > 0
+    metrics = client.get("/metrics").text
+    assert 'aef_live_mae{horizon="1",trust_code="RXX"}' in metrics
+    assert 'aef_live_coverage80{horizon="7",trust_code="RXX"}' in metrics
+
+
+def test_key_use_is_recorded_by_shutdown(database_url: str, store: Store, keys: Keys) -> None:
+    from api.keystore import find_key
+
+    with make_client(database_url) as client:
+        assert client.get("/v1/trusts", headers=bearer(keys.read)).status_code == 200
+    found = find_key(store, keys.read[4:12])
+    assert found is not None and found.last_used_at is not None
