@@ -1,7 +1,9 @@
 """Who is calling: a bearer key checked against the database, remembered for a few seconds.
 
 A key's row is cached per process for `ttl` seconds (revoking a key takes effect within that
-time), unknown prefixes too, so a flood of bad keys does not become a flood of queries. The
+time), unknown prefixes too, so a flood of bad keys does not become a flood of queries. While
+the database is unreachable a cached row is trusted for up to STALE_SECONDS, so forecast reads
+(served from memory) go on. The
 secret is checked against the stored hash on every request (constant time). When each key was
 last used is written at most once per `touch_seconds`, in the background, off the request path.
 """
@@ -15,13 +17,14 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 
-from aeforecast.errors import AuthenticationError
+from aeforecast.errors import AuthenticationError, StoreUnavailableError
 from aeforecast.store import Store
 from api.keystore import KeyRecord, find_key, touch_keys
 from api.security import parse_key, secret_matches
 
 log = logging.getLogger("aeforecast.api")
 MAX_CACHED = 10_000
+STALE_SECONDS = 300.0  # how long a cached key row may stand in for an unreachable database
 INVALID = "invalid or revoked API key"
 
 
@@ -53,7 +56,13 @@ class KeyCache:
         now = time.monotonic()
         if cached is not None and now - cached[1] < self.ttl:
             return cached[0]
-        record = await anyio.to_thread.run_sync(find_key, self.store, prefix)
+        try:
+            record = await anyio.to_thread.run_sync(find_key, self.store, prefix)
+        except StoreUnavailableError:
+            if cached is None or now - cached[1] > STALE_SECONDS:
+                raise
+            log.warning("database unavailable: key %s checked against its cached row", prefix)
+            return cached[0]  # reads keep being served from memory while the database is away
         if len(self._rows) >= MAX_CACHED:
             self._rows.clear()
         self._rows[prefix] = (record, now)

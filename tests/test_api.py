@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -456,3 +457,27 @@ def test_key_use_is_recorded_by_shutdown(database_url: str, store: Store, keys: 
         assert client.get("/v1/trusts", headers=bearer(keys.read)).status_code == 200
     found = find_key(store, keys.read[4:12])
     assert found is not None and found.last_used_at is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reads_go_on_from_memory_while_the_database_is_away(
+    client: TestClient, database_url: str, keys: Keys, run_id: str
+) -> None:
+    url = "/v1/trusts/RXX/forecast"
+    assert client.get(url, headers=bearer(keys.read)).status_code == 200
+    path = Path(database_url.removeprefix("sqlite:///"))
+    path.rename(path.with_name("away.db"))
+    try:
+        served = client.get(url, headers=bearer(keys.read))
+        assert served.status_code == 200 and served.json()["run_id"] == run_id
+        assert client.get("/readyz").status_code == 503
+        write = client.post(
+            "/v1/trusts/RXX/temperature",
+            json=[{"date": "2024-01-01", "temperature_c": 1.0}],
+            headers=bearer(keys.write),
+        )
+        assert write.status_code == 503 and write.json()["error"]["code"] == "store_unavailable"
+        assert str(path.parent) not in write.text
+    finally:
+        path.with_name("away.db").rename(path)
+    assert client.get("/readyz").status_code == 200
