@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -109,6 +110,7 @@ class ApiMetrics:
 
     def __init__(self, state: Callable[[], ServedState], now: Callable[[], datetime]) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         own = None if multiprocess else self.registry
         self.requests = Counter(
@@ -131,9 +133,17 @@ class ApiMetrics:
         self.registry.register(_StateCollector(state, now))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        code = str(status)
-        self.requests.labels(method, route, code).inc()
-        self.latency.labels(method, route, code).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:  # labels() validates and locks: look each series up once
+            code = str(status)
+            children = (
+                self.requests.labels(method, route, code),
+                self.latency.labels(method, route, code),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

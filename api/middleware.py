@@ -30,6 +30,7 @@ log = logging.getLogger("aeforecast.api")
 
 _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # metric labels
 _DOC_PATHS = ("/docs", "/redoc")  # Swagger UI and ReDoc load scripts: no strict CSP there
 _SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
@@ -118,7 +119,8 @@ class RequestMiddleware:
     def _record(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        self.metrics.observe(scope["method"], template, status, seconds)
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+        self.metrics.observe(method, template, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             fields = {
                 "request_id": request_id,
