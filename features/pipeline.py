@@ -19,6 +19,8 @@ from features.config import DEFAULT_FEATURES, FeatureConfig
 from features.history import PROFILE_COLUMNS, daily_grid, history_frame
 from features.temperature import TEMPERATURE_COLUMNS, temperature_frame
 
+# Beyond two years, more history says nothing more about how settled a trust's pattern is.
+HISTORY_DAYS_CAP = 730
 TARGET_CALENDAR = [c for c in CALENDAR_COLUMNS if c != "special_day"]
 
 
@@ -88,9 +90,9 @@ def training_rows(
         rows = targets.join(steps, how="cross")
     else:
         rng = np.random.default_rng(seed)
-        draws = rng.integers(1, max_horizon + 1, size=(targets.height, per_target))
-        rows = targets.with_columns(horizon=pl.Series(draws.tolist(), dtype=pl.List(pl.Int32)))
-        rows = rows.explode("horizon").unique(["trust_code", "date", "horizon"])
+        draws = rng.integers(1, max_horizon + 1, size=(per_target, targets.height))
+        rows = pl.concat([targets] * per_target).with_columns(
+            horizon=pl.Series(draws.reshape(-1), dtype=pl.Int32))
     rows = rows.with_columns(origin=pl.col("date") - pl.duration(days=pl.col("horizon")))
     return _assemble(rows, prepared).sort("trust_code", "date", "horizon")
 
@@ -170,7 +172,7 @@ def _assemble(rows: pl.DataFrame, prepared: PreparedHistory) -> pl.DataFrame:
         national_yearly_ratio=(pl.col("nat_target_ly") / pl.col("nat_origin_ly")).clip(
             0.5, 2.0),
         temperature_vs_recent=pl.col("temperature_c") - pl.col("origin_temperature"),
-        history_days=pl.col("history_days").clip(upper_bound=1500),
+        history_days=pl.col("history_days").clip(upper_bound=HISTORY_DAYS_CAP),
     ).with_columns(
         base=pl.col(base) * pl.col("profile_target"),
     ).select(

@@ -23,6 +23,15 @@ from forecast.intervals import FloatArray, ResidualCalibrator
 from forecast.protocol import FORECAST_COLUMNS, ModelInput, empty_forecast
 
 CATEGORICAL = ["dow", "holiday_kind"]
+# History a row's features can reach back to: a year plus a level window plus slack for the
+# weekday profile's exponential memory and the capped `history_days`. Older actuals change
+# nothing, so they are not even read.
+LOOKBACK_DAYS = 800
+
+
+def _since(data: ModelInput, start: date) -> ModelInput:
+    return ModelInput(data.attendances.filter(pl.col("date") >= start), data.temperature,
+                      data.nations)
 
 
 @dataclass(frozen=True)
@@ -77,13 +86,17 @@ class GlobalLightGBM:
         end = data.attendances["date"].max()
         assert isinstance(end, date), "fit() needs actuals"
         plan = self.plan(data.attendances["trust_code"].n_unique())
-        prepared = prepare(data.attendances, data.temperature, end, self.max_horizon,
-                           data.nations, self.features)
-        rows = training_rows(prepared, self.max_horizon, end - timedelta(days=plan.train_days),
+        first_target = end - timedelta(days=plan.train_days)
+        recent = _since(data, first_target - timedelta(days=self.max_horizon + LOOKBACK_DAYS))
+        prepared = prepare(recent.attendances, recent.temperature, end, self.max_horizon,
+                           recent.nations, self.features)
+        rows = training_rows(prepared, self.max_horizon, first_target,
                              plan.per_target, seed=self.params["seed"])
         cutoff = end - timedelta(days=plan.calibration_days)
         early = self._train(rows.filter(pl.col("date") <= cutoff))
-        held_out = training_rows(prepared, self.max_horizon, cutoff + timedelta(days=1))
+        # A third of the horizons per held-out day is plenty: the calibrator pools neighbours.
+        held_out = training_rows(prepared, self.max_horizon, cutoff + timedelta(days=1),
+                                 per_target=max(2, self.max_horizon // 3), seed=1)
         point = self._point(early, held_out)
         self.calibrator = ResidualCalibrator.fit(
             held_out["horizon"].to_numpy().astype(np.int64), point, held_out["y"].to_numpy())
@@ -97,8 +110,9 @@ class GlobalLightGBM:
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self.booster is None or self.calibrator is None:
             raise RuntimeError("predict() before fit()")
-        prepared = prepare(data.attendances, data.temperature, origin, horizon,
-                           data.nations, self.features)
+        recent = _since(data.up_to(origin), origin - timedelta(days=LOOKBACK_DAYS))
+        prepared = prepare(recent.attendances, recent.temperature, origin, horizon,
+                           recent.nations, self.features)
         rows = prediction_rows(prepared, horizon)
         if rows.is_empty():
             return empty_forecast()
