@@ -66,6 +66,9 @@ def test_the_default_model_forecasts_every_trust(store: Store, tmp_path: Path) -
     assert_whole(store, run, world().trusts)
     assert set(run_trusts(store, run.run_id)["status"]) == {"ok"}
     assert row_counts(store)["model_versions"] == 1
+    expected = run.metadata["expected_mae"]  # what live accuracy will judge it by
+    assert sorted(expected["trust_member"]) == world().trusts
+    assert set(expected["trust_member"].values()) <= set(expected["members"])
 
 
 def test_metadata_says_where_temperature_ran_out(store: Store, tmp_path: Path) -> None:
@@ -75,7 +78,9 @@ def test_metadata_says_where_temperature_ran_out(store: Store, tmp_path: Path) -
     assert coverage["climatology_days"] == 7
     assert coverage["climatology"] == 7 * len(world().trusts)
     assert coverage["climatology_from"] == str(END + timedelta(days=15))
-    assert run.metadata["expected_mae"] == {"source": "interval_width"}
+    expected = run.metadata["expected_mae"]  # seasonal naive: its holdout MAE per trust
+    assert expected["trust_member"] == dict.fromkeys(world().trusts, "model")
+    assert sorted(expected["members"]["model"]["mae_by_trust"]) == world().trusts
 
 
 def test_the_same_data_again_stores_nothing(store: Store, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ independent computation; `aeforecast ingest` triggers it."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,9 +13,10 @@ from conftest import Cli
 from test_batch_world import END, HORIZON, ingest, world
 
 from aeforecast.batch.accuracy import WINDOW_DAYS, score, update_live_accuracy
+from aeforecast.batch.expectation import Expectation, Skill
 from aeforecast.batch.registry import ModelRegistry
 from aeforecast.batch.runner import BatchOptions, run_batch
-from aeforecast.batch.runs import read_live_accuracy, read_run_forecast
+from aeforecast.batch.runs import get_run, read_live_accuracy, read_run_forecast
 from aeforecast.store import Store
 
 FIRST = END - timedelta(days=20)
@@ -38,14 +38,18 @@ def nightly_runs(store: Store, tmp_path: Path) -> dict[date, str]:
     return served
 
 
-def independent(store: Store, served: dict[date, str], end: date) -> dict[tuple[str, int], dict[
-        str, float]]:
-    """Per trust and horizon, from the served runs' rows and the stored actuals, in numpy."""
+def independent(store: Store, registry: ModelRegistry, served: dict[date, str], end: date
+                ) -> dict[tuple[str, int], dict[str, float]]:
+    """Per trust and horizon, in numpy, from the served runs' rows, the stored actuals and the
+    holdout MAE of the model version each run used (seasonal naive: one MAE per trust)."""
     start = end - timedelta(days=WINDOW_DAYS - 1)
     actual = {(c, d): float(y) for c, d, y in store.read_attendances().select(
         "trust_code", "date", "attendances").iter_rows()}
+    versions = {v.version_id: v for v in registry.versions("snaive")}
     cells: dict[tuple[str, int], list[tuple[float, ...]]] = {}
     for as_of, run_id in served.items():
+        (version,) = get_run(store, run_id).model_versions
+        holdout = registry.load(versions[version]).holdout_mae  # type: ignore[attr-defined]
         for code in world().trusts:
             days = read_run_forecast(store, run_id, code, as_of + timedelta(days=1), HORIZON)
             for row in days.iter_rows(named=True):
@@ -53,17 +57,17 @@ def independent(store: Store, served: dict[date, str], end: date) -> dict[tuple[
                 if start <= row["date"] <= end and y is not None:
                     h = (row["date"] - as_of).days
                     cells.setdefault((code, h), []).append(
-                        (row["point"], row["lo80"], row["hi80"], row["lo95"], row["hi95"], y))
+                        (row["point"], row["lo80"], row["hi80"], row["lo95"], row["hi95"], y,
+                         holdout[code]))
     out = {}
     for key, rows in cells.items():
-        p, lo80, hi80, lo95, hi95, y = np.array(rows).T
+        p, lo80, hi80, lo95, hi95, y, expected = np.array(rows).T
         mae = float(np.mean(np.abs(p - y)))
-        expected = float(np.mean((hi80 - lo80) * math.sqrt(2 / math.pi) / (2 * 1.2815516)))
         out[key] = {
-            "n": len(rows), "mae": mae, "expected_mae": expected,
+            "n": len(rows), "mae": mae, "expected_mae": float(np.mean(expected)),
             "coverage80": float(np.mean((lo80 <= y) & (y <= hi80))),
             "coverage95": float(np.mean((lo95 <= y) & (y <= hi95))),
-            "drift": float(len(rows) >= 14 and mae > 1.5 * expected),
+            "drift": float(len(rows) >= 14 and mae > 1.5 * np.mean(expected)),
         }
     return out
 
@@ -81,10 +85,10 @@ def test_ingesting_actuals_scores_the_served_forecasts(
         result = cli("ingest", "--attendances", str(actuals))  # the days already forecast
         assert result.returncode == 0, result.stderr
         stored = read_live_accuracy(store)
-        expected = independent(store, served, END)
+        expected = independent(store, ModelRegistry(tmp_path / "models"), served, END)
     assert stored.height == len(expected) == len(world().trusts) * HORIZON
     assert set(stored["window_end"]) == {END}
-    assert set(stored["expected_source"]) == {"interval_width"}
+    assert set(stored["expected_source"]) == {"holdout"}
     for row in stored.iter_rows(named=True):
         mine = expected[(row["trust_code"], row["horizon"])]
         assert row["n"] == mine["n"]
@@ -115,9 +119,23 @@ def test_drift_needs_a_large_error_and_enough_days() -> None:
             "lo95": [80.0] * n, "hi95": [120.0] * n, "attendances": [int(100 + error)] * n,
         })
 
-    holdout = {"r": {"source": "holdout", "relative": {"3": 0.05}}}  # expect MAE 5 at 100
+    holdout = {"r": Expectation({"m": Skill(relative={3: 0.05})}, {"RXX": "m"})}  # MAE 5
     assert score(rows(14, 8), holdout)["drift"].to_list() == [True]
     assert score(rows(13, 8), holdout)["drift"].to_list() == [False]  # too few days
     assert score(rows(14, 7), holdout)["drift"].to_list() == [False]  # within 1.5x
-    width = {"r": {"source": "interval_width", "relative": None}}
-    assert score(rows(14, 8), width)["expected_mae"][0] == pytest.approx(20 * 0.3113, rel=1e-3)
+    width = {"r": Expectation()}
+    scored = score(rows(14, 8), width)
+    assert scored["expected_mae"][0] == pytest.approx(20 * 0.3113, rel=1e-3)
+    assert scored["expected_source"][0] == "interval_width"
+
+
+def test_the_expectation_prefers_the_trusts_own_skill_shaped_by_horizon() -> None:
+    skill = Skill(relative={1: 0.04, 2: 0.06}, by_trust={"RXX": 10.0})
+    both = Expectation({"lgbm": skill, "snaive": Skill(by_trust={"R1H": 7.0})},
+                       {"RXX": "lgbm", "R1H": "snaive", "RZZ": "lgbm"})
+    assert both.expected("RXX", 2, 100.0, 90, 110) == pytest.approx((12.0, "holdout"))
+    assert both.expected("RZZ", 1, 100.0, 90, 110) == pytest.approx((4.0, "holdout"))
+    assert both.expected("R1H", 2, 100.0, 90, 110) == (7.0, "holdout")
+    assert both.expected("RFB", 1, 100.0, 90, 110)[1] == "interval_width"  # a fallback trust
+    assert Expectation.from_json(both.to_json()) == both
+    assert Expectation.from_json(None) == Expectation()

@@ -5,24 +5,21 @@ actual: the forecast is the one served for that day at that horizon, i.e. from t
 whose as-of date is the day minus h (the latest-completed one if several). We keep n, MAE and
 the share of actuals inside the 80% and 95% intervals.
 
-Expected MAE, the yardstick for drift, per forecast row:
-- "holdout": the model's own holdout skill stored with the run (relative MAE at that horizon,
-  measured on the weeks before its fit date) times the point forecast;
-- "interval_width" when the model reports no holdout skill: the run's own 80% interval width
-  times sqrt(2/pi) / (2 * 1.2816) = 0.311, the MAE of a normal error with that 80% interval.
-A trust and horizon drifts when live MAE > 1.5 x expected with at least 14 scored days.
+The expected MAE, the yardstick for drift, comes from the served model's holdout skill stored
+with each run, or from the run's own interval width where there is none (see expectation.py;
+`expected_source` says which). A trust and horizon drifts when its live MAE exceeds 1.5 x the
+expected with at least 14 days scored.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
+from aeforecast.batch.expectation import Expectation
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
 
@@ -30,7 +27,6 @@ WINDOW_DAYS = 28
 DRIFT_RATIO = 1.5
 DRIFT_MIN_N = 14
 MAX_HORIZON_DAYS = 366  # the longest horizon `aeforecast batch` accepts
-WIDTH80_TO_MAE = math.sqrt(2 / math.pi) / (2 * 1.2815516)
 SERVED_SCHEMA: dict[str, pl.DataType] = {
     "run_id": pl.String(), "trust_code": pl.String(), "date": pl.Date(), "horizon": pl.Int32(),
     "point": pl.Float64(), "lo80": pl.Float64(), "hi80": pl.Float64(), "lo95": pl.Float64(),
@@ -58,12 +54,13 @@ def update_live_accuracy(
     return scored.height
 
 
-def score(rows: pl.DataFrame, runs: dict[str, dict[str, Any]]) -> pl.DataFrame:
+def score(rows: pl.DataFrame, runs: dict[str, Expectation]) -> pl.DataFrame:
     """Per trust and horizon: n, mae, coverage80/95, expected_mae (+ source) and drift."""
-    expected = pl.Series("expected", [_expected(runs[r], h, p, lo, hi) for r, h, p, lo, hi in zip(
-        rows["run_id"], rows["horizon"], rows["point"], rows["lo80"], rows["hi80"], strict=True)],
-        dtype=pl.Float64)
-    source = pl.Series("source", [runs[r]["source"] for r in rows["run_id"]], dtype=pl.String)
+    pairs = [runs[r].expected(c, h, p, lo, hi) for r, c, h, p, lo, hi in zip(
+        rows["run_id"], rows["trust_code"], rows["horizon"], rows["point"], rows["lo80"],
+        rows["hi80"], strict=True)]
+    expected = pl.Series("expected", [e for e, _ in pairs], dtype=pl.Float64)
+    source = pl.Series("source", [s for _, s in pairs], dtype=pl.String)
     y = pl.col("attendances").cast(pl.Float64)
     return (
         rows.with_columns(expected, source)
@@ -83,16 +80,8 @@ def score(rows: pl.DataFrame, runs: dict[str, dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def _expected(run: dict[str, Any], horizon: int, point: float, lo80: float, hi80: float
-              ) -> float:
-    relative = run.get("relative")
-    if relative is not None and str(horizon) in relative:
-        return float(relative[str(horizon)]) * point
-    return (hi80 - lo80) * WIDTH80_TO_MAE
-
-
-def _served_runs(store: Store, start: date, end: date) -> dict[str, dict[str, Any]]:
-    """run_id -> expected-MAE settings, for the run served at each as-of date that can have
+def _served_runs(store: Store, start: date, end: date) -> dict[str, Expectation]:
+    """run_id -> its expectation, for the run served at each as-of date that can have
     forecast a day in start..end (the latest-completed complete run of that as-of)."""
     r = t.forecast_runs
     stmt = (
@@ -101,22 +90,16 @@ def _served_runs(store: Store, start: date, end: date) -> dict[str, dict[str, An
                r.c.as_of >= start - timedelta(days=MAX_HORIZON_DAYS))
         .order_by(r.c.as_of, r.c.completed_at, r.c.run_id)
     )
-    served: dict[date, tuple[str, dict[str, Any]]] = {}
+    served: dict[date, tuple[str, Expectation]] = {}
     with store.transaction(write=False) as conn:
         for run_id, as_of, horizon, metadata in conn.execute(stmt):
             if as_of + timedelta(days=horizon) >= start:  # later rows replace earlier ones
-                served[as_of] = (run_id, _expectation(metadata))
+                doc = json.loads(metadata or "{}").get("expected_mae")
+                served[as_of] = (run_id, Expectation.from_json(doc))
     return dict(served.values())
 
 
-def _expectation(metadata: str | None) -> dict[str, Any]:
-    expected = json.loads(metadata or "{}").get("expected_mae") or {}
-    if expected.get("source") == "holdout" and expected.get("relative_mae_by_horizon"):
-        return {"source": "holdout", "relative": expected["relative_mae_by_horizon"]}
-    return {"source": "interval_width", "relative": None}
-
-
-def _served_forecasts(store: Store, runs: dict[str, dict[str, Any]], start: date, end: date,
+def _served_forecasts(store: Store, runs: dict[str, Expectation], start: date, end: date,
                       trusts: list[str] | None) -> pl.DataFrame:
     f = t.run_forecasts
     stmt = sa.select(*(f.c[name] for name in SERVED_SCHEMA)).where(

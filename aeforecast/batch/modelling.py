@@ -142,16 +142,6 @@ def forecast_all(model: Forecaster, data: ModelInput, trusts: list[TrustCode], a
     return good, {**problems, **failures}
 
 
-def expected_skill(model: Forecaster | None) -> dict[str, Any]:
-    """What live accuracy will judge this run's errors against (see accuracy.py)."""
-    skill = getattr(model, "skill", None)
-    rows = skill.get("by_horizon") if isinstance(skill, dict) else None
-    if isinstance(rows, list) and rows and all("relative_mae" in r for r in rows):
-        return {"source": "holdout",
-                "relative_mae_by_horizon": {str(r["horizon"]): r["relative_mae"] for r in rows}}
-    return {"source": "interval_width"}
-
-
 def close(model: Forecaster | None) -> None:
     """Stop a model's worker processes, if it has any."""
     stop = getattr(model, "close", None)

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from aeforecast.batch import run_store
+from aeforecast.batch.expectation import expectation_of
 from aeforecast.batch.fallback import fallback_forecast
 from aeforecast.batch.inputs import BatchInputs, load_inputs, temperature_coverage
 from aeforecast.batch.modelling import (
@@ -29,7 +30,6 @@ from aeforecast.batch.modelling import (
     RetrainPolicy,
     choose_model,
     close,
-    expected_skill,
     forecast_all,
     model_trusts,
     obtain_model,
@@ -75,6 +75,10 @@ class Served:
     forecasts: pl.DataFrame
     trusts: pl.DataFrame
     fallbacks: dict[TrustCode, str]
+
+    @property
+    def served_by_model(self) -> list[TrustCode]:
+        return self.trusts.filter(pl.col("status") == "ok")["trust_code"].to_list()
 
 
 def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
@@ -173,7 +177,7 @@ def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,
                  "trusts": len(inputs.trusts), "fingerprint": inputs.fingerprint},
         "temperature": temperature_coverage(inputs),
         "fallback_trusts": served.fallbacks,
-        "expected_mae": expected_skill(in_use.model),
+        "expected_mae": expectation_of(in_use.model, served.served_by_model).to_json(),
     }
 
 
