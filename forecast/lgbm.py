@@ -44,7 +44,7 @@ class TrainingPlan:
 def default_params() -> dict[str, Any]:
     return {
         "objective": "poisson",
-        "learning_rate": 0.07,
+        "learning_rate": 0.1,
         "max_bin": 63,
         "num_leaves": 31,
         "min_data_in_leaf": 200,
@@ -73,7 +73,7 @@ class GlobalLightGBM:
     refit_after_calibration: bool | None = None
     target_rows: int = 200_000
     refit_below_rows: int = 150_000
-    rounds: int = 300
+    rounds: int = 200
     features: FeatureConfig = DEFAULT_FEATURES
     params: dict[str, Any] = field(default_factory=default_params)
     booster: lgb.Booster | None = field(default=None, init=False, repr=False)
