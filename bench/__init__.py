@@ -1,0 +1,1 @@
+"""Benchmarks: speed, memory and accuracy, each writing bench/results/*.json."""
