@@ -17,17 +17,13 @@ import sqlalchemy as sa
 from aeforecast.errors import NotFoundError
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
+from forecast.protocol import FORECAST_SCHEMA
 
 RunId: TypeAlias = str
 
+# A served forecast day: the model's columns without the keys a run already fixes.
 FORECAST_DAY_SCHEMA: dict[str, pl.DataType] = {
-    "date": pl.Date(),
-    "horizon": pl.Int32(),
-    "point": pl.Float64(),
-    "lo80": pl.Float64(),
-    "hi80": pl.Float64(),
-    "lo95": pl.Float64(),
-    "hi95": pl.Float64(),
+    **{k: v for k, v in FORECAST_SCHEMA.items() if k not in ("trust_code", "origin")},
     "model_version": pl.String(),
 }
 RUN_TRUST_SCHEMA: dict[str, pl.DataType] = {
