@@ -64,7 +64,7 @@ def test_ingest_stores_both_files_and_a_rerun_changes_nothing(
         ("RXX,2024-02-01,-3,1\n", r"line 10, column 'attendances': is negative"),
         ("RXX,2024-01-02,50,1\n", r"line 10, column 'date': duplicate"),
         ("RXX,2024/02/01,50,1\n", r"line 10, column 'date': is not a date"),
-        (None, r"column 'attendances': missing required column"),
+        (None, r"line 1, column 'attendances': missing required column"),
     ],
     ids=["negative", "duplicate", "bad-date", "missing-column"],
 )

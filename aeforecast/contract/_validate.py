@@ -68,7 +68,8 @@ TEMPERATURE = Kind(
 def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None) -> pl.DataFrame:
     """The clean typed frame, sorted by trust and date; or every problem found, raised at once."""
     frame = table.frame
-    problems = _column_problems(frame.columns, kind, source)
+    header = 1 if table.row_label == "line" else None  # a CSV's header is line 1
+    problems = _column_problems(frame.columns, kind, source, header)
     parsed: dict[str, Parsed] = {}
     for name, parser in kind.parsers.items():
         if name not in frame.columns:
@@ -93,7 +94,9 @@ def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None)
     return pl.DataFrame(columns).sort("trust_code", "date")
 
 
-def _column_problems(columns: list[str], kind: Kind, source: str) -> list[Problem]:
+def _column_problems(
+    columns: list[str], kind: Kind, source: str, header: int | None,
+) -> list[Problem]:
     """A missing required column is an error; an extra one only a warning."""
     problems = []
     for name in kind.required:
@@ -103,7 +106,7 @@ def _column_problems(columns: list[str], kind: Kind, source: str) -> list[Proble
         hint = f"; found '{near[0]}' (names are lower case)" if near else ""
         have = ", ".join(columns) or "none"
         message = f"missing required column '{name}'{hint}; the columns found are: {have}"
-        problems.append(Problem(source, None, name, None, message))
+        problems.append(Problem(source, header, name, None, message))
     extra = [c for c in columns if c not in kind.schema]
     if extra:
         log.warning("%s: ignoring extra columns %s", source, ", ".join(extra))
