@@ -27,17 +27,21 @@ def daily_grid(attendances: pl.DataFrame, end: date) -> pl.DataFrame:
         .explode("date")
         .select("trust_code", "date", "first")
     )
-    return grid.join(
-        attendances.select("trust_code", "date", pl.col("attendances").cast(pl.Float64).alias("y")),
-        on=["trust_code", "date"],
-        how="left",
-    ).sort("trust_code", "date")
+    admissions = (
+        pl.col("admissions").cast(pl.Float64) if "admissions" in attendances.columns
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    actuals = attendances.select(
+        "trust_code", "date", pl.col("attendances").cast(pl.Float64).alias("y"),
+        admissions.alias("admissions"),
+    )
+    return grid.join(actuals, on=["trust_code", "date"], how="left").sort("trust_code", "date")
 
 
 def history_frame(grid: pl.DataFrame, config: FeatureConfig) -> pl.DataFrame:
     """Add weekday profile, deseasonalised levels and counts to a grid joined with the calendar.
 
-    `grid` needs trust_code, date, first, y, dow, special_day.
+    `grid` needs trust_code, date, first, y, admissions (may be all null), dow, special_day.
     """
     normal = pl.when(pl.col("special_day") == 0).then(pl.col("y"))
     frame = grid.with_columns(y_norm=normal).with_columns(
@@ -56,6 +60,13 @@ def history_frame(grid: pl.DataFrame, config: FeatureConfig) -> pl.DataFrame:
         observed_w28=pl.col("y").is_not_null().cast(pl.Int32).rolling_sum(28, min_samples=1)
         .over("trust_code"),
         history_days=(pl.col("date") - pl.col("first")).dt.total_days().cast(pl.Int32),
+        # Optional input: the share admitted is a crude acuity signal (null without admissions).
+        admissions_share_w28=(
+            pl.when(pl.col("admissions").is_not_null()).then(pl.col("admissions"))
+            .rolling_sum(28, min_samples=7).over("trust_code")
+            / pl.when(pl.col("admissions").is_not_null()).then(pl.col("y"))
+            .rolling_sum(28, min_samples=7).over("trust_code")
+        ),
         centred_week=pl.col("adjusted").rolling_mean(7, min_samples=3, center=True)
         .over("trust_code"),
     )

@@ -41,7 +41,7 @@ def feature_names(config: FeatureConfig = DEFAULT_FEATURES) -> list[str]:
         "horizon", *TARGET_CALENDAR, *TEMPERATURE_COLUMNS,
         "profile_target", "log_level", "observed_w28", "history_days", "days_since_actual",
         *config.momentum_names(), *[f"national_{m}" for m in config.momentum_names()],
-        "yearly_ratio", "national_yearly_ratio", "temperature_vs_recent",
+        "yearly_ratio", "national_yearly_ratio", "temperature_vs_recent", "admissions_share_w28",
     ]
 
 
@@ -116,7 +116,7 @@ def _assemble(rows: pl.DataFrame, prepared: PreparedHistory) -> pl.DataFrame:
     state = prepared.history.select(
         "trust_code", pl.col("date").alias("origin"), base, *PROFILE_COLUMNS,
         *[cfg.level_name(w) for w in cfg.level_windows if w != cfg.base_window],
-        "observed_w28", "history_days", "last_actual",
+        "observed_w28", "history_days", "last_actual", "admissions_share_w28",
     )
     year = timedelta(days=cfg.yearly_lag)
     last_year = prepared.history.select("trust_code", "date", "centred_week", base)

@@ -83,3 +83,18 @@ def test_feature_names_come_from_the_config() -> None:
     names = feature_names(DEFAULT_FEATURES)
     assert "momentum_w7_over_w28" in names and "national_momentum_w56_over_w28" in names
     assert len(names) == len(set(names))
+
+
+def test_admissions_are_an_optional_input_read_only_up_to_the_origin(
+    attendances: pl.DataFrame,
+) -> None:
+    with_admissions = attendances.with_columns(
+        admissions=(pl.col("attendances") * 0.3).round().cast(pl.Int64))
+    poisoned = with_admissions.with_columns(
+        pl.when(pl.col("date") > ORIGIN).then(pl.col("admissions") * 3)
+        .otherwise(pl.col("admissions")).alias("admissions"))
+    rows = prediction_rows(prepare(with_admissions, None, ORIGIN, 7), 7)
+    assert rows["admissions_share_w28"].to_numpy() == pytest.approx(0.3, abs=0.01)
+    assert rows.equals(prediction_rows(prepare(poisoned, None, ORIGIN, 7), 7))
+    without = prediction_rows(prepare(attendances, None, ORIGIN, 7), 7)
+    assert without["admissions_share_w28"].null_count() == without.height
