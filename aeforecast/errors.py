@@ -8,6 +8,7 @@
     ├── NotFoundError             unknown trust, run or key (also for trusts a key may not see): 404
     ├── NoForecastError           no forecast run stored yet: HTTP 404 / readiness 503
     ├── StoreUnavailableError     the database cannot be reached: HTTP 503
+    ├── RateLimitedError          a key (or address) over its request rate: HTTP 429
     └── ModelError                a model failed to fit or predict: exit 1 / HTTP 500
 
 The API maps these to statuses in one handler (`api.errors`); library code never raises
@@ -83,6 +84,16 @@ class NoForecastError(ForecastError):
 
 class StoreUnavailableError(ForecastError):
     code = "store_unavailable"
+
+
+class RateLimitedError(ForecastError):
+    """Too many requests; `retry_after` is the whole seconds until the next is allowed."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ModelError(ForecastError):

@@ -18,6 +18,10 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means ./var/aeforecast.db")
     model_dir: Path = Field(default=Path("var/models"))
     log_level: str = Field(default="INFO")
+    rate_limit_per_minute: float = Field(
+        default=600, ge=0, description="API requests a minute per key (per worker); 0: no limit")
+    rate_limit_burst: int = Field(
+        default=300, ge=1, description="API requests a key may make at once before the limit")
 
     @property
     def resolved_database_url(self) -> str:

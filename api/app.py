@@ -24,6 +24,7 @@ from api.deps import BEARER_SCHEME
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
+from api.ratelimit import TokenBuckets
 from api.routes import actuals, forecast, health, trusts
 from api.serving import ServingCache
 
@@ -79,6 +80,10 @@ def create_app(
         ],
     )
     app.state.settings = settings
+    app.state.key_limit = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.auth_failure_limit = TokenBuckets(
+        settings.rate_limit_per_minute, settings.rate_limit_burst
+    )
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)

@@ -1,6 +1,8 @@
 """Shared dependencies: settings, store, and the access checks, once.
 
-    no or bad key                         401 (AuthenticationError)
+    no or bad key                         401 (AuthenticationError); 429 once the client
+                                          address has failed too often (api.ratelimit)
+    key over its request rate             429 (RateLimitedError), with Retry-After
     key below the route's scope           403 (PermissionDeniedError)
     trust the key may not see, or none    404 (NotFoundError), the same body either way,
                                           so a key learns nothing about other trusts
@@ -20,11 +22,12 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from aeforecast.contract import TRUST_CODE_PATTERN
-from aeforecast.errors import NotFoundError, PermissionDeniedError
+from aeforecast.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from aeforecast.settings import Settings
 from aeforecast.store import Store
 from api.auth import KeyCache
 from api.keystore import KeyRecord
+from api.ratelimit import TokenBuckets
 from api.security import Scope, scope_allows
 from api.serving import ServingCache, Snapshot
 
@@ -88,8 +91,16 @@ def _bearer_token(request: Request) -> str | None:
 
 async def _access(request: Request, scope: Scope) -> Access:
     keys: KeyCache = request.app.state.keys
-    key = await keys.authenticate(_bearer_token(request))
+    try:
+        key = await keys.authenticate(_bearer_token(request))
+    except AuthenticationError:
+        address = request.client.host if request.client else "-"
+        failures: TokenBuckets = request.app.state.auth_failure_limit
+        failures.check(address, "this address (failed key checks)")
+        raise
     request.state.key_prefix = key.prefix  # for the access log
+    limit: TokenBuckets = request.app.state.key_limit
+    limit.check(key.key_id, f"key {key.prefix}")
     if not scope_allows(key.scope, scope):
         raise PermissionDeniedError(f"this key has scope '{key.scope}'; this needs '{scope}'")
     serving: ServingCache = request.app.state.serving

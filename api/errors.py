@@ -32,6 +32,7 @@ from aeforecast.errors import (
     NoForecastError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     StoreUnavailableError,
 )
 
@@ -45,6 +46,7 @@ STATUS: list[tuple[type[ForecastError], int]] = [
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (NoForecastError, 404),
+    (RateLimitedError, 429),
     (StoreUnavailableError, 503),
     (ModelError, 500),
     (ForecastError, 500),
@@ -83,6 +85,10 @@ async def _forecast_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         _log_hidden(request, exc, logging.ERROR)
         return error_response(status, exc.code, INTERNAL)
+    if isinstance(exc, RateLimitedError):
+        response = error_response(status, exc.code, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DataValidationError):
         details = [_problem_detail(p) for p in exc.problems]
         return error_response(status, exc.code, str(exc), details)

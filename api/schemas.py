@@ -144,24 +144,33 @@ _ERROR_TEXT: dict[int, tuple[str, str, str]] = {
           "request body over 1048576 bytes; send fewer days per request"),
     422: ("Invalid input; `details` names each field.", "invalid_input",
           "days: Input should be less than or equal to 90"),
+    429: ("Too many requests for this key (or, with failing keys, this address); wait "
+          "`Retry-After` seconds.", "rate_limited",
+          "too many requests from key abcdefgh: at most 300 at once and 600 a minute; "
+          "retry after 1 s"),
     503: ("The database cannot be reached (or, for /readyz, no forecast run exists yet).",
           "store_unavailable", "the database is unavailable; try again shortly"),
 }
 
 
+RETRY_AFTER_HEADER = {
+    "description": "Whole seconds until the next request is allowed.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the given error statuses, each with the error schema and an example."""
-    return {
-        status: {
-            "model": ErrorResponse,
-            "description": _ERROR_TEXT[status][0],
-            "content": {
-                "application/json": {
-                    "example": {
-                        "error": {"code": _ERROR_TEXT[status][1], "message": _ERROR_TEXT[status][2]}
-                    }
-                }
-            },
-        }
-        for status in statuses
+    return {status: _error_response(status) for status in statuses}
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    description, code, message = _ERROR_TEXT[status]
+    entry: dict[str, Any] = {
+        "model": ErrorResponse,
+        "description": description,
+        "content": {"application/json": {"example": {"error": {"code": code, "message": message}}}},
     }
+    if status == 429:
+        entry["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+    return entry
