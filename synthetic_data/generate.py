@@ -12,6 +12,7 @@ import polars as pl
 from synthetic_data import calendar_effects as cal_fx
 from synthetic_data import demand as dem
 from synthetic_data import faults as flt
+from synthetic_data import hierarchy as hier
 from synthetic_data import respiratory, temperature
 from synthetic_data.calendar_effects import Calendar, FloatArray, IntArray
 from synthetic_data.calibration import REGIONS, choose_trusts
@@ -41,6 +42,9 @@ class SyntheticData:
         `expected_admissions` and the multipliers whose product is `expected`.
     trusts: trust_code, region, nation, calibration columns, first_date and any level shift.
     temperature_forecast: issue_date, trust_code, date, lead_days, temperature_c, or None.
+    hierarchy: site_code (null for a single-site trust), trust_code, ics_code, region, nation.
+    site_attendances / site_truth: as attendances / truth (expected, quantiles, observed) for
+        the sites of multi-site trusts, the site code in `trust_code`; they sum to the trust's.
     """
 
     attendances: pl.DataFrame
@@ -48,6 +52,9 @@ class SyntheticData:
     truth: pl.DataFrame
     trusts: pl.DataFrame
     temperature_forecast: pl.DataFrame | None
+    hierarchy: pl.DataFrame
+    site_attendances: pl.DataFrame
+    site_truth: pl.DataFrame
 
 
 def generate(config: SynthConfig) -> SyntheticData:
@@ -75,14 +82,22 @@ def generate(config: SynthConfig) -> SyntheticData:
     )
     demand = _demand(config, trusts, region_index, history, temps, in_history, faults)
     log.info("simulated %d trusts over %d days", len(codes), len(history))
+    attendances = _attendances(config, codes, history, demand, faults)
+    sites = hier.choose_sites(codes, history, stream(seed, "sites"))
+    regions = trusts["region"].to_list()
+    ics = hier.assign_ics(codes, regions, stream(seed, "ics"))
+    site_attendances, site_truth = _sites(config, history, demand, faults, sites)
     return SyntheticData(
-        attendances=_attendances(config, codes, history, demand, faults),
+        attendances=attendances,
         temperature=long_frame(
             codes, world.dates[LEAD_IN_DAYS:], {"temperature_c": temps[:, LEAD_IN_DAYS:]}
         ),
         truth=_truth(config, codes, history, demand, faults),
         trusts=_trusts_frame(trusts, history, faults),
         temperature_forecast=_temperature_forecast(config, codes, region_index, world, temps),
+        hierarchy=hier.hierarchy_frame(codes, regions, trusts["nation"].to_list(), ics, sites),
+        site_attendances=site_attendances,
+        site_truth=site_truth,
     )
 
 
@@ -116,18 +131,47 @@ def _demand(
     )
 
 
-def _attendances(
-    config: SynthConfig, codes: list[str], history: Calendar, demand: dem.Demand, faults: flt.Faults
-) -> pl.DataFrame:
-    """Counts drawn for every trust-day (so faults never move them), then the absent dropped."""
+def _counts(config: SynthConfig, demand: dem.Demand) -> tuple[IntArray, IntArray]:
+    """Attendances and admissions for every trust-day (so faults never move them)."""
     counts = CountDistribution(config.overdispersion)
     attendances = counts.sample(demand.expected, stream(config.seed, "attendances"))
     admissions = stream(config.seed, "admissions").binomial(attendances, demand.admissions_ratio)
+    return attendances, admissions.astype(np.int64)
+
+
+def _attendances(
+    config: SynthConfig, codes: list[str], history: Calendar, demand: dem.Demand, faults: flt.Faults
+) -> pl.DataFrame:
+    """Counts drawn for every trust-day, then the absent dropped."""
+    attendances, admissions = _counts(config, demand)
     return long_frame(
         codes,
         history.dates,
-        {"attendances": attendances, "admissions": admissions.astype(np.int64)},
+        {"attendances": attendances, "admissions": admissions},
         keep=faults.exists & ~faults.missing,
+    )
+
+
+def _sites(
+    config: SynthConfig, history: Calendar, demand: dem.Demand, faults: flt.Faults,
+    sites: hier.Sites,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Site attendances (a split of the trust's counts) and site truth, for multi-site trusts."""
+    attendances, admissions = _counts(config, demand)
+    owner = sites.trust_index
+    rng = stream(config.seed, "sites.split")
+    site_attendances = hier.split_counts(attendances, sites, rng)
+    site_admissions = hier.split_admitted(admissions, attendances, site_attendances, sites, rng)
+    expected = demand.expected[owner] * sites.share
+    dist = CountDistribution(config.overdispersion)
+    truth: dict[str, np.ndarray] = {"expected": expected}
+    truth.update({name: dist.quantile(q, expected) for name, q in QUANTILES.items()})
+    truth["observed"] = ~faults.missing[owner]
+    observed = faults.exists[owner] & ~faults.missing[owner]
+    counts = {"attendances": site_attendances, "admissions": site_admissions}
+    return (
+        long_frame(sites.codes, history.dates, counts, keep=observed),
+        long_frame(sites.codes, history.dates, truth, keep=faults.exists[owner]),
     )
 
 

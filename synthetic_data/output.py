@@ -25,6 +25,9 @@ def write(data: SyntheticData, out_dir: Path | str) -> list[Path]:
         "temperature.parquet": data.temperature,
         "truth.parquet": data.truth,
         "trusts.parquet": data.trusts,
+        "hierarchy.parquet": data.hierarchy,
+        "site_attendances.parquet": data.site_attendances,
+        "site_truth.parquet": data.site_truth,
     }
     if data.temperature_forecast is not None:
         frames[FORECAST_FILE] = data.temperature_forecast
