@@ -12,8 +12,8 @@ with probability p gives the same family with mean p·mu, so site truth quantile
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +128,7 @@ def hierarchy_frame(
         site_of.setdefault(owner, []).append(code)
     rows = []
     for i, trust in enumerate(codes):
-        for site in site_of.get(i, [None]):  # type: ignore[list-item]
+        for site in site_of.get(i, [None]):
             rows.append((site, trust, ics[i], REGION_CODES[regions[i]], nations[i]))
     return pl.DataFrame(
         rows, schema=["site_code", "trust_code", "ics_code", "region", "nation"], orient="row"

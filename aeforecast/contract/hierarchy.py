@@ -59,8 +59,9 @@ def _validate(table: RawTable, source: str) -> pl.DataFrame:
             else pl.repeat(None, frame.height, dtype=pl.String, eager=True))
         for c in HIERARCHY_COLUMNS
     }).with_columns(
-        site_code=pl.when((pl.col("site_code") == "") | (pl.col("site_code") == pl.col("trust_code")))
-        .then(None).otherwise(pl.col("site_code")),
+        site_code=pl.when(
+            (pl.col("site_code") == "") | (pl.col("site_code") == pl.col("trust_code"))
+        ).then(None).otherwise(pl.col("site_code")),
         _row=table.row_numbers,
     )
     problems = _cell_problems(text, source, label)
@@ -110,7 +111,8 @@ def _structure_problems(text: pl.DataFrame, source: str, label: str) -> list[Pro
                 seen[code] = (owner, row)
     problems.extend(_shared_codes(text, source, label))
     repeats = text.filter(pl.struct(HIERARCHY_COLUMNS).is_duplicated()).with_columns(
-        first=pl.col("_row").min().over(HIERARCHY_COLUMNS)).filter(pl.col("_row") != pl.col("first"))
+        first=pl.col("_row").min().over(HIERARCHY_COLUMNS)
+    ).filter(pl.col("_row") != pl.col("first"))
     for row in repeats.iter_rows(named=True):
         problems.append(Problem(source, row["_row"], None, None,
                                 f"repeats {label} {row['first']}; keep one row per site", label))

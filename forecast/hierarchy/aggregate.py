@@ -19,7 +19,8 @@ DEFAULT_TARGET = "attendances"
 
 def leaf_links(hierarchy: Hierarchy) -> pl.DataFrame:
     """leaf, node: one row per (leaf, node at or above it)."""
-    rows = [(leaf, code) for leaf in hierarchy.leaves for code in [leaf, *hierarchy.ancestors(leaf)]]
+    rows = [(leaf, code) for leaf in hierarchy.leaves
+            for code in [leaf, *hierarchy.ancestors(leaf)]]
     return pl.DataFrame(rows, schema={"leaf": pl.String, "node": pl.String}, orient="row")
 
 

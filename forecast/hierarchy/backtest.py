@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from forecast.backtest import ProgressFn, BacktestStep, attach_actuals, backtest_splits
+from forecast.backtest import BacktestStep, ProgressFn, attach_actuals, backtest_splits
 from forecast.hierarchy.aggregate import DEFAULT_TARGET, hierarchy_input
 from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.reconcile import Method

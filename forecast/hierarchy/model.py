@@ -204,5 +204,6 @@ def _shifted(points: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
     return joined.with_columns(
         [(pl.col("point") + pl.col(b).fill_null(0.0)).clip(lower_bound=0.0).alias(b)
          for b in bounds]).with_columns(
-        lo80=pl.min_horizontal("lo80", "point"), hi80=pl.max_horizontal("hi80", "point")).with_columns(
+        lo80=pl.min_horizontal("lo80", "point"), hi80=pl.max_horizontal("hi80", "point"),
+    ).with_columns(
         lo95=pl.min_horizontal("lo95", "lo80"), hi95=pl.max_horizontal("hi95", "hi80"))

@@ -1,8 +1,8 @@
 """The hierarchy as nodes and a summing matrix: every series a sum of the bottom ones.
 
-Levels, top down: nation, region, ICS, trust, site. The bottom series (leaves) are the sites of
-trusts whose data arrives by site, and the trusts themselves otherwise; every other node is the
-sum of the leaves below it. `S` (nodes x leaves) holds a 1 where a leaf is under (or is) a node,
+Levels, top down: nation (coded ENG, WLS, SCT, NIR), region, ICS, trust, site. The bottom
+series (leaves) are the sites of trusts whose data arrives by site, and the trusts themselves
+otherwise; every other node is the sum of the leaves below it. `S` (nodes x leaves) holds a 1 where a leaf is under (or is) a node,
 so any bottom-level vector b gives the coherent vector of all nodes as S @ b.
 """
 
@@ -20,7 +20,9 @@ import polars as pl
 NodeCode: TypeAlias = str
 Level: TypeAlias = str
 LEVELS: tuple[Level, ...] = ("nation", "region", "ics", "trust", "site")
-_COLUMN_OF = {"nation": "nation", "region": "region", "ics": "ics_code", "trust": "trust_code",
+NATION_CODES: dict[str, NodeCode] = {"England": "ENG", "Wales": "WLS", "Scotland": "SCT",
+                                     "NorthernIreland": "NIR"}
+_COLUMN_OF = {"nation": "nation_code", "region": "region", "ics": "ics_code", "trust": "trust_code",
               "site": "site_code"}
 
 
@@ -56,7 +58,8 @@ class Hierarchy:
             by_site &= set(with_sites)
         rows = mapping.with_columns(
             site_code=pl.when(pl.col("trust_code").is_in(sorted(by_site)))
-            .then(pl.col("site_code")))
+            .then(pl.col("site_code")),
+            nation_code=pl.col("nation").replace_strict(NATION_CODES))
         nodes: list[Node] = []
         for level, parent_level in zip(LEVELS, (None, *LEVELS[:-1]), strict=True):
             column = _COLUMN_OF[level]
