@@ -11,7 +11,8 @@ import polars as pl
 
 from synthetic_data import SynthConfig, generate, write
 
-FILES = ["attendances.parquet", "temperature.parquet", "truth.parquet", "trusts.parquet"]
+FILES = ["attendances.parquet", "temperature.parquet", "truth.parquet", "trusts.parquet",
+         "hierarchy.parquet", "site_attendances.parquet", "site_truth.parquet"]
 
 
 def synth(*args: str) -> subprocess.CompletedProcess[str]:
