@@ -2,8 +2,8 @@
 
 Levels, top down: nation (coded ENG, WLS, SCT, NIR), region, ICS, trust, site. The bottom
 series (leaves) are the sites of trusts whose data arrives by site, and the trusts themselves
-otherwise; every other node is the sum of the leaves below it. `S` (nodes x leaves) holds a 1 where a leaf is under (or is) a node,
-so any bottom-level vector b gives the coherent vector of all nodes as S @ b.
+otherwise; every other node is the sum of the leaves below it. `S` (nodes x leaves) holds a 1
+where a leaf is under (or is) a node, so any bottom-level vector b gives every node as S @ b.
 """
 
 from __future__ import annotations
