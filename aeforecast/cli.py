@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "backtest": "Rolling-origin backtest: forecasts, metrics and an HTML report.",
     "serve": "Run the REST API.",
     "keys": "Manage API keys.",
+    "thresholds": "Load capacity thresholds from a TOML file; list them.",
 }
 
 Handler = Callable[[argparse.Namespace], int]

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
         default=600, ge=0, description="API requests a minute per key (per worker); 0: no limit")
     rate_limit_burst: int = Field(
         default=300, ge=1, description="API requests a key may make at once before the limit")
+    thresholds_file: Path | None = Field(
+        default=None, description="TOML of capacity thresholds for `aeforecast thresholds load`")
 
     @property
     def resolved_database_url(self) -> str:

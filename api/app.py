@@ -22,10 +22,11 @@ from aeforecast.store import Store
 from api.auth import KeyCache
 from api.deps import BEARER_SCHEME
 from api.errors import install_error_handlers
+from api.insights import DriverCache
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
 from api.ratelimit import TokenBuckets
-from api.routes import actuals, forecast, health, trusts
+from api.routes import actuals, alerts, forecast, health, thresholds, trusts
 from api.serving import ServingCache
 
 MAX_BODY_BYTES = 1_048_576
@@ -59,6 +60,7 @@ def create_app(
         app.state.store = store
         app.state.serving = ServingCache(store, refresh_seconds)
         app.state.keys = KeyCache(store, key_ttl_seconds)
+        app.state.drivers = DriverCache(store)
         gc.freeze()  # the imports' objects never die: keep them out of every GC pass
         try:
             yield
@@ -76,6 +78,8 @@ def create_app(
             {"name": "forecast", "description": "Forecasts from the latest complete run."},
             {"name": "trusts", "description": "The trusts a key may see."},
             {"name": "actuals", "description": "Posting attendances and temperature."},
+            {"name": "thresholds", "description": "Capacity thresholds per trust."},
+            {"name": "alerts", "description": "Days likely to exceed the thresholds, and why."},
             {"name": "operations", "description": "Health, readiness and metrics; no key."},
         ],
     )
@@ -87,7 +91,7 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
-    for module in (forecast, trusts, actuals, health):  # the hot route is matched first
+    for module in (forecast, trusts, actuals, thresholds, alerts, health):  # hot route first
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

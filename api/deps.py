@@ -7,10 +7,10 @@
     trust the key may not see, or none    404 (NotFoundError), the same body either way,
                                           so a key learns nothing about other trusts
 
-Handlers ask for `ReadAccess` (key + served snapshot), `ReadableTrust` or `WritableTrust`
-(the same, for one trust they may use) and trust what they get. Each is one dependency that
-calls plain functions, not a tree of them: FastAPI spends tens of microseconds per dependency
-node, and the forecast read is the path that must serve a thousand requests a second.
+Handlers ask for `ReadAccess` (key + served snapshot), `ReadableTrust`, `WritableTrust` or
+`AdminTrust` (the same, for one trust they may use) and trust what they get. Each is one
+dependency that calls plain functions, not a tree of them: FastAPI spends tens of microseconds
+per dependency node, and the forecast read is the path that must serve a thousand requests a second.
 """
 
 from __future__ import annotations
@@ -127,6 +127,11 @@ async def writable_trust(request: Request, trust_code: TrustPath) -> TrustAccess
     return _trust(await _access(request, "write"), trust_code)
 
 
+async def admin_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
+    return _trust(await _access(request, "admin"), trust_code)
+
+
 ReadAccess = Annotated[Access, Depends(read_access)]
 ReadableTrust = Annotated[TrustAccess, Depends(readable_trust)]
 WritableTrust = Annotated[TrustAccess, Depends(writable_trust)]
+AdminTrust = Annotated[TrustAccess, Depends(admin_trust)]

@@ -47,6 +47,7 @@ class TrustForecast:
     first: date
     days_json: list[bytes]
     days_csv: list[str]
+    values: list[tuple[float, ...]]  # DAY_FIELDS per day, for exceedance and alerts
 
     @property
     def last(self) -> date:
@@ -220,14 +221,15 @@ def _encode(
     count = (series[-1][0] - first).days + 1
     if count != len(series):  # a gap in a run would break slicing; keep the consecutive start
         count = next(i for i in range(count) if first + timedelta(days=i) not in by_day)
-    days_json, days_csv = [], []
+    days_json, days_csv, numbers = [], [], []
     for i in range(count):
         day = first + timedelta(days=i)
         values = by_day[day]
         item = {"date": day.isoformat(), **dict(zip(DAY_FIELDS, values, strict=True))}
         days_json.append(json.dumps(item, separators=(",", ":")).encode())
         days_csv.append(",".join([code, day.isoformat(), *map(repr, values)]))
-    return TrustForecast(code, model, version, status, first, days_json, days_csv)
+        numbers.append(values)
+    return TrustForecast(code, model, version, status, first, days_json, days_csv, numbers)
 
 
 def _as_date(value: date | str) -> date:

@@ -110,10 +110,7 @@ class GlobalLightGBM:
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self.booster is None or self.calibrator is None:
             raise RuntimeError("predict() before fit()")
-        recent = _since(data.up_to(origin), origin - timedelta(days=LOOKBACK_DAYS))
-        prepared = prepare(recent.attendances, recent.temperature, origin, horizon,
-                           recent.nations, self.features)
-        rows = prediction_rows(prepared, horizon)
+        rows = self.prediction_frame(data, origin, horizon)
         if rows.is_empty():
             return empty_forecast()
         point = self._point(self.booster, rows)
@@ -122,6 +119,21 @@ class GlobalLightGBM:
         return rows.select("trust_code", "origin", "date", "horizon").with_columns(
             pl.Series("point", point), *[pl.Series(k, v) for k, v in bands.items()],
         ).select(FORECAST_COLUMNS)
+
+    def prediction_frame(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
+        """The feature rows `predict` scores at `origin` (explanations reuse them)."""
+        recent = _since(data.up_to(origin), origin - timedelta(days=LOOKBACK_DAYS))
+        prepared = prepare(recent.attendances, recent.temperature, origin, horizon,
+                           recent.nations, self.features)
+        return prediction_rows(prepared, horizon)
+
+    def contributions(self, rows: pl.DataFrame) -> FloatArray:
+        """LightGBM's per-feature contributions to the raw (log) score of each row, with the
+        expected value last: log(point) = log(base) + the row's sum (`pred_contrib`)."""
+        if self.booster is None:
+            raise RuntimeError("contributions() before fit()")
+        matrix = rows.select(feature_names(self.features)).to_numpy()
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
 
     def plan(self, n_trusts: int) -> TrainingPlan:
         """Windows sized to the data: ~`target_rows` training rows, >= ~1,400 trust-days of

@@ -153,8 +153,10 @@ def begin_run(
 def complete_run(
     store: Store, run_id: RunId, forecasts: pl.DataFrame, trusts: pl.DataFrame,
     metadata: dict[str, Any], model_version: ModelVersion | None = None,
+    drivers: pl.DataFrame | None = None,
 ) -> None:
-    """All rows, the model version's record and the flip to 'complete', in one transaction."""
+    """All rows (drivers too, when given), the model version's record and the flip to
+    'complete', in one transaction."""
     runs = t.forecast_runs
     forecast_rows = forecasts.select(FORECAST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
     trust_rows = trusts.select(TRUST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
@@ -163,6 +165,10 @@ def complete_run(
             _record_version(conn, model_version)
         conn.execute(sa.insert(t.run_trusts), trust_rows.to_dicts())
         conn.execute(sa.insert(t.run_forecasts), forecast_rows.to_dicts())
+        if drivers is not None and not drivers.is_empty():
+            driver_rows = drivers.select("trust_code", "date", *t.DRIVER_FAMILIES)
+            conn.execute(sa.insert(t.run_drivers),
+                         driver_rows.with_columns(run_id=pl.lit(run_id)).to_dicts())
         pause_at("store")
         flipped = conn.execute(
             sa.update(runs)

@@ -38,7 +38,8 @@ from aeforecast.batch.registry import ModelRegistry
 from aeforecast.batch.runs import RunId, latest_complete_run
 from aeforecast.store import Store
 from forecast.catalog import DEFAULT_MODEL
-from forecast.protocol import ModelInput, ModelName, TrustCode
+from forecast.drivers import baseline_drivers, explain
+from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Served:
     forecasts: pl.DataFrame
     trusts: pl.DataFrame
     fallbacks: dict[TrustCode, str]
+    drivers: pl.DataFrame
 
     @property
     def served_by_model(self) -> list[TrustCode]:
@@ -131,7 +133,7 @@ def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,
     report("store", f"storing run {run_id}")
     metadata = _metadata(options, inputs, in_use, served)
     run_store.complete_run(store, run_id, served.forecasts, served.trusts, metadata,
-                           in_use.version)
+                           in_use.version, served.drivers)
     report("retention", "pruning old model versions")
     _retain(store, registry, in_use)
     return BatchResult(run_id, False, len(inputs.trusts), served.fallbacks,
@@ -144,6 +146,7 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
     """The model's forecasts where it could, fallbacks (with reasons) everywhere else."""
     problems = dict(short)
     frames: list[pl.DataFrame] = []
+    drivers: list[pl.DataFrame] = []
     if in_use.model is None:
         problems.update({c: f"no model: {in_use.notes.get('retrain_failed')}"
                          for c in served_trusts})
@@ -151,6 +154,7 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
         good, failed = forecast_all(in_use.model, data, served_trusts, inputs.as_of,
                                     inputs.horizon)
         frames.append(good)
+        drivers.append(explain_quietly(in_use.model, data, good))
         problems.update(failed)
     version = None if in_use.version is None else in_use.version.version_id
     rows: list[tuple[str, str, str | None, str, str | None]] = [
@@ -161,10 +165,21 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
         history = inputs.data.attendances.filter(pl.col("trust_code") == code)
         fallback = fallback_forecast(history, inputs.as_of, inputs.horizon)
         frames.append(fallback.forecast)
+        drivers.append(baseline_drivers(history, fallback.forecast))
         rows.append((code, fallback.model, None, "fallback", reason))
     trusts = pl.DataFrame(rows, schema=list(run_store.TRUST_ROW_COLUMNS), orient="row")
     return Served(pl.concat(frames).sort("trust_code", "date"), trusts.sort("trust_code"),
-                  problems)
+                  problems, pl.concat(drivers).sort("trust_code", "date"))
+
+
+def explain_quietly(model: Forecaster, data: ModelInput, forecast: pl.DataFrame) -> pl.DataFrame:
+    """The model's own drivers; if explaining fails, the baseline decomposition (logged): an
+    explanation must never cost the night its forecasts."""
+    try:
+        return explain(model, data, forecast)
+    except Exception:
+        log.exception("explaining the forecasts failed; storing the baseline decomposition")
+        return baseline_drivers(data.attendances, forecast)
 
 
 def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,

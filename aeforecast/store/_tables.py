@@ -137,3 +137,29 @@ api_keys = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# --- 0003: capacity thresholds, forecast drivers -------------------------------------------------
+
+THRESHOLD_SOURCES = ("api", "file")
+# Driver families, in the order a response lists them (forecast.drivers explains each).
+DRIVER_FAMILIES = ("weekday", "season", "bank_holiday", "temperature", "recent_level", "trend",
+                   "flu_momentum", "other")
+
+trust_thresholds = sa.Table(
+    "trust_thresholds",
+    metadata,
+    sa.Column("trust_code", sa.String(5), primary_key=True),
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("attendances", sa.Integer(), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # THRESHOLD_SOURCES
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+run_drivers = sa.Table(
+    "run_drivers",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("forecast_runs.run_id"), primary_key=True),
+    sa.Column("trust_code", sa.String(5), primary_key=True),
+    sa.Column("date", sa.Date(), primary_key=True),
+    *[sa.Column(family, sa.Float(), nullable=True) for family in DRIVER_FAMILIES],
+)

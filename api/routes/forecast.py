@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from aeforecast.errors import InputError, NoForecastError
 from api.deps import ReadableTrust
+from api.routes.forecast_extras import enriched_response, forecast_head
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, Forecast, error_responses
 from api.serving import DAY_FIELDS, Snapshot, TrustForecast
 
@@ -28,6 +29,19 @@ Start = Annotated[
 ]
 Days = Annotated[
     int, Query(ge=1, le=MAX_DAYS, description="How many days from `start`.", examples=[14])
+]
+Threshold = Annotated[
+    int | None,
+    Query(ge=0, le=100_000, examples=[360],
+          description="Adds `p_exceed` to each day: the probability that attendances exceed "
+                      "this many, from the forecast's calibrated distribution."),
+]
+Include = Annotated[
+    Literal["drivers"] | None,
+    Query(description="`drivers` adds each day's drivers: the attendances that the recent "
+                      "level, weekday, time of year, bank holidays, temperature, trend, "
+                      "flu-season momentum and other factors contribute; they add up to "
+                      "`point`."),
 ]
 Format = Annotated[
     Literal["json", "csv"] | None,
@@ -57,6 +71,8 @@ async def get_forecast(
     start: Start = None,
     days: Days = DEFAULT_DAYS,
     fmt: Format = None,
+    threshold: Threshold = None,
+    include: Include = None,
 ) -> Response:
     """One trust's daily forecast with 80% and 95% intervals, one entry per requested day."""
     trust_code, snapshot = access.trust_code, access.snapshot
@@ -70,7 +86,8 @@ async def get_forecast(
         )
     csv = fmt == "csv" or (fmt is None and _wants_csv(request.headers.get("accept", "")))
     assert snapshot.run is not None
-    tag = _etag(snapshot.run.run_id, trust_code, first, days, csv)
+    extra = "" if threshold is None and include is None else f"|{threshold}|{include}"
+    tag = _etag(snapshot.run.run_id, trust_code, first, days, csv, extra)
     headers = {
         "ETag": tag,
         "Cache-Control": CACHE_CONTROL,
@@ -81,6 +98,9 @@ async def get_forecast(
     }
     if _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
+    if extra:
+        return await enriched_response(request, snapshot, served, offset, days, csv,
+                                       threshold, include, headers)
     if csv:
         lines = [CSV_HEADER, *served.days_csv[offset : offset + days], ""]
         return Response("\n".join(lines), media_type=CSV_TYPE, headers=headers)
@@ -100,15 +120,7 @@ def _served(snapshot: Snapshot, trust_code: str) -> TrustForecast:
 
 
 def _json(snapshot: Snapshot, served: TrustForecast, offset: int, days: int) -> bytes:
-    assert snapshot.run is not None
-    head = {
-        "trust_code": served.trust_code,
-        "run_id": snapshot.run.run_id,
-        "model": served.model,
-        "model_version": served.model_version,
-        "generated_at": snapshot.generated_at,
-        "as_of": snapshot.run.as_of.isoformat(),
-    }
+    head = forecast_head(snapshot, served)
     prefix = json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"days":['
     return prefix + b",".join(served.days_json[offset : offset + days]) + b"]}"
 
@@ -121,8 +133,9 @@ def _wants_csv(accept: str) -> bool:
     return json_at < 0 or accept.find("text/csv") < json_at
 
 
-def _etag(run_id: str, trust_code: str, start: date, days: int, csv: bool) -> str:
-    query = f"{trust_code}|{start.isoformat()}|{days}|{'csv' if csv else 'json'}"
+def _etag(run_id: str, trust_code: str, start: date, days: int, csv: bool, extra: str = ""
+          ) -> str:
+    query = f"{trust_code}|{start.isoformat()}|{days}|{'csv' if csv else 'json'}{extra}"
     return f'"{run_id}.{hashlib.blake2b(query.encode(), digest_size=6).hexdigest()}"'
 
 

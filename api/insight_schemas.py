@@ -1,0 +1,77 @@
+"""Bodies of the thresholds, alerts and scenario endpoints (limits and examples for OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from aeforecast.thresholds import MAX_ATTENDANCES, MAX_PER_TRUST, NAME_PATTERN
+
+
+class DriverOut(BaseModel):
+    driver: str = Field(examples=["weekday"], description="The family's stable name.")
+    label: str = Field(examples=["Day of the week"])
+    attendances: float = Field(examples=[23.4], description="What it adds (or takes off, < 0).")
+    explanation: str = Field(examples=["Being a Monday adds 23 attendances: how busy this "
+                                       "weekday usually is at this trust."])
+
+
+class ThresholdIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "red",
+                                                               "attendances": 360}]})
+
+    name: str = Field(pattern=NAME_PATTERN, description="e.g. `amber`, `red`, `OPEL 3`.")
+    attendances: StrictInt = Field(ge=0, le=MAX_ATTENDANCES, description="Attendances a day.")
+
+
+class ThresholdsIn(BaseModel):
+    """The trust's whole set: it replaces what was there (an empty list removes them all)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"thresholds": [
+        {"name": "amber", "attendances": 320}, {"name": "red", "attendances": 360}]}]})
+
+    thresholds: list[ThresholdIn] = Field(max_length=MAX_PER_TRUST)
+
+
+class ThresholdOut(BaseModel):
+    name: str = Field(examples=["red"])
+    attendances: int = Field(examples=[360])
+    source: str = Field(examples=["api"], description="`api` or `file` (thresholds load).")
+    updated_at: datetime
+
+
+class Thresholds(BaseModel):
+    trust_code: str = Field(examples=["RXX"])
+    thresholds: list[ThresholdOut]
+
+
+class AlertThreshold(BaseModel):
+    name: str = Field(examples=["red"])
+    attendances: int = Field(examples=[360])
+
+
+class Alert(BaseModel):
+    date: date
+    threshold: AlertThreshold
+    p_exceed: float = Field(examples=[0.34], description="P(attendances > threshold).")
+    point: float = Field(examples=[342.0])
+    lo80: float = Field(examples=[318.0])
+    hi80: float = Field(examples=[367.0])
+    reason: str = Field(examples=["Forecast 342 attendances (80% range 318 to 367) against a "
+                                  "recent typical day of 305, pushed up by it being a Monday "
+                                  "(+28) and temperature (+9)."])
+    drivers: list[DriverOut]
+
+
+class Alerts(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    trust_code: str = Field(examples=["RXX"])
+    run_id: str = Field(examples=["20241202T023001Z-3f9a1c2b"])
+    level: float = Field(examples=[0.2])
+    first_date: date
+    last_date: date
+    thresholds: list[AlertThreshold]
+    alerts: list[Alert]
+    note: str | None = Field(default=None, description="Why there can be no alerts, if so.")
