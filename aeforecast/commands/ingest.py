@@ -1,6 +1,6 @@
-"""`aeforecast ingest`: validate attendances (and temperature) files, then store them at once.
+"""`aeforecast ingest`: validate attendances (temperature, hourly arrivals) files, then store them.
 
-Both files are validated completely before the database is touched (it is not even created),
+Every file is validated completely before the database is touched (it is not even created),
 so a refused ingest leaves the database exactly as it was, and one report lists the problems
 of both files. The store then writes everything in one transaction; re-ingesting the same
 rows changes nothing.
@@ -39,6 +39,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="CSV or Parquet: trust_code, date, temperature_c (observed or forecast)",
     )
     parser.add_argument(
+        "--hourly",
+        type=Path,
+        metavar="FILE",
+        help="CSV or Parquet: trust_code, hour_start_utc, arrivals (optional; feeds the "
+        "hour-by-hour forecast)",
+    )
+    parser.add_argument(
         "--as-of",
         type=iso_date,
         metavar="DATE",
@@ -58,7 +65,9 @@ def iso_date(text: str) -> date:
 def run(args: argparse.Namespace) -> int:
     from aeforecast.store import Store  # imported here: every command's --help loads this module
 
-    attendances, temperature = _validate(args.attendances, args.temperature, args.as_of)
+    attendances, temperature, hourly = _validate(
+        args.attendances, args.temperature, args.hourly, args.as_of
+    )
     with Store.from_settings() as store:
         log.info("storing in %s", store.url)
         store.migrate()
@@ -67,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
             temperature,
             source=str(args.attendances),
             temperature_source=None if args.temperature is None else str(args.temperature),
+            arrivals_hourly=hourly,
+            hourly_source=None if args.hourly is None else str(args.hourly),
         )
         from aeforecast.batch.accuracy import update_live_accuracy  # score served forecasts
 
@@ -74,14 +85,17 @@ def run(args: argparse.Namespace) -> int:
     _summary("attendances", attendances.height, result.attendances)
     if temperature is not None:
         _summary("temperature", temperature.height, result.temperature)
+    if hourly is not None:
+        _summary("hourly arrivals", hourly.height, result.arrivals_hourly)
     return 0
 
 
 def _validate(
-    attendances_path: Path, temperature_path: Path | None, as_of: date | None
-) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """Both files, completely; every problem of both in one error."""
-    from aeforecast.contract import read_attendances, read_temperature
+    attendances_path: Path, temperature_path: Path | None, hourly_path: Path | None,
+    as_of: date | None,
+) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
+    """Every file, completely; every problem of all of them in one error."""
+    from aeforecast.contract import read_arrivals_hourly, read_attendances, read_temperature
 
     problems: list[Problem] = []
     attendances = temperature = None
@@ -96,9 +110,16 @@ def _validate(
             log.info("validated %d temperature rows from %s", temperature.height, temperature_path)
         except DataValidationError as exc:
             problems += exc.problems
+    hourly = None
+    if hourly_path is not None:
+        try:
+            hourly = read_arrivals_hourly(hourly_path, as_of=as_of)
+            log.info("validated %d hourly arrival rows from %s", hourly.height, hourly_path)
+        except DataValidationError as exc:
+            problems += exc.problems
     if problems or attendances is None:
         raise DataValidationError(problems)
-    return attendances, temperature
+    return attendances, temperature, hourly
 
 
 def _summary(kind: str, read: int, result: UpsertResult | None) -> None:

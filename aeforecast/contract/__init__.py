@@ -6,6 +6,8 @@ typed frame, sorted by trust and date, that the rest of the code trusts without 
 
     attendances: trust_code String, date Date, attendances Int64, admissions Int64 (nullable)
     temperature: trust_code String, date Date, temperature_c Float64
+    arrivals_hourly (optional input): trust_code String, hour_start_utc Datetime(us, UTC),
+        arrivals Int64; sorted by trust and hour
 
 Anything wrong raises `DataValidationError` carrying every problem found (up to 50), each
 naming the source, where to look (CSV "line" counting the header as line 1, Parquet "row"
@@ -23,6 +25,7 @@ import polars as pl
 
 from aeforecast.contract._columns import TEMPERATURE_RANGE_C, TRUST_CODE_PATTERN
 from aeforecast.contract._files import RawTable, read_table, refuse
+from aeforecast.contract._hours import ARRIVALS_HOURLY, LOCAL_ZONE
 from aeforecast.contract._validate import (
     ATTENDANCES,
     MAX_PROBLEMS,
@@ -33,13 +36,17 @@ from aeforecast.contract._validate import (
 from aeforecast.errors import DataValidationError, Problem
 
 __all__ = [
+    "ARRIVALS_HOURLY_SCHEMA",
     "ATTENDANCES_SCHEMA",
+    "LOCAL_ZONE",
     "MAX_PROBLEMS",
     "TEMPERATURE_RANGE_C",
     "TEMPERATURE_SCHEMA",
     "TRUST_CODE_PATTERN",
+    "read_arrivals_hourly",
     "read_attendances",
     "read_temperature",
+    "validate_arrivals_hourly",
     "validate_attendance_records",
     "validate_attendances",
     "validate_temperature",
@@ -50,6 +57,7 @@ log = logging.getLogger(__name__)
 
 ATTENDANCES_SCHEMA: dict[str, pl.DataType] = dict(ATTENDANCES.schema)
 TEMPERATURE_SCHEMA: dict[str, pl.DataType] = dict(TEMPERATURE.schema)
+ARRIVALS_HOURLY_SCHEMA: dict[str, pl.DataType] = dict(ARRIVALS_HOURLY.schema)
 
 
 def read_attendances(path: str | Path, *, as_of: date | None = None) -> pl.DataFrame:
@@ -60,6 +68,20 @@ def read_attendances(path: str | Path, *, as_of: date | None = None) -> pl.DataF
 def read_temperature(path: str | Path) -> pl.DataFrame:
     """Observed and forecast temperature from a CSV or Parquet file (any date is fine)."""
     return validate_table(read_table(Path(path)), TEMPERATURE, str(path), None)
+
+
+def read_arrivals_hourly(path: str | Path, *, as_of: date | None = None) -> pl.DataFrame:
+    """Hourly arrivals from a CSV or Parquet file; no hour may fall after `as_of` (UK time)."""
+    table = read_table(Path(path))
+    return validate_table(table, ARRIVALS_HOURLY, str(path), as_of or date.today())
+
+
+def validate_arrivals_hourly(
+    frame: pl.DataFrame, *, source: str = "data", as_of: date | None = None
+) -> pl.DataFrame:
+    """An in-memory hourly arrivals frame under the same rules; rows are counted from 1."""
+    table = _in_memory(frame, "row", 1)
+    return validate_table(table, ARRIVALS_HOURLY, source, as_of or date.today())
 
 
 def validate_attendances(

@@ -34,6 +34,9 @@ class Kind:
     schema: dict[str, pl.DataType]
     required: tuple[str, ...]
     parsers: dict[str, Parser]
+    key: str = "date"  # with trust_code, what makes a row unique and orders the output
+    key_phrase: str = "on this date"  # how a duplicate message names the key
+    unit: str = "day"
 
 
 ATTENDANCES = Kind(
@@ -79,8 +82,8 @@ def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None)
         except ColumnTypeError as exc:
             problems.append(Problem(source, None, name, None, str(exc)))
     cells = [_cell_problems(table, kind, name, parsed[name]) for name in parsed]
-    if "trust_code" in parsed and "date" in parsed:
-        cells.append(_duplicates(table, parsed["trust_code"].values, parsed["date"].values))
+    if "trust_code" in parsed and kind.key in parsed:
+        cells.append(_duplicates(table, kind, parsed["trust_code"].values, parsed[kind.key].values))
     located = pl.concat(cells).sort("row", "position") if cells else None
     n_located = 0 if located is None else located.height
     if problems or n_located:
@@ -91,7 +94,7 @@ def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None)
         else pl.repeat(None, frame.height, dtype=dtype, eager=True)
         for name, dtype in kind.schema.items()
     }
-    return pl.DataFrame(columns).sort("trust_code", "date")
+    return pl.DataFrame(columns).sort("trust_code", kind.key)
 
 
 def _column_problems(
@@ -126,8 +129,8 @@ def _cell_problems(table: RawTable, kind: Kind, name: str, parsed: Parsed) -> pl
     ).filter(pl.col("message").is_not_null())
 
 
-def _duplicates(table: RawTable, trust: pl.Series, day: pl.Series) -> pl.DataFrame:
-    """Every repeat of a (trust_code, date) already seen, pointing at the first occurrence."""
+def _duplicates(table: RawTable, kind: Kind, trust: pl.Series, day: pl.Series) -> pl.DataFrame:
+    """Every repeat of a (trust_code, key) already seen, pointing at the first occurrence."""
     keys = pl.DataFrame({"row": table.row_numbers, "t": trust, "d": day}).drop_nulls()
     repeats = keys.with_columns(first=pl.col("row").min().over("t", "d")).filter(
         pl.col("row") != pl.col("first")
@@ -136,11 +139,11 @@ def _duplicates(table: RawTable, trust: pl.Series, day: pl.Series) -> pl.DataFra
     return repeats.select(
         "row",
         position=pl.lit(1, dtype=pl.Int64),
-        column=pl.lit("date"),
+        column=pl.lit(kind.key),
         value=pl.col("d").cast(pl.String),
         message=pl.format(
-            "duplicate: trust {} on this date is already on " + label + " {}; "
-            "keep one row per trust per day",
+            f"duplicate: trust {{}} {kind.key_phrase} is already on {label} {{}}; "
+            f"keep one row per trust per {kind.unit}",
             "t",
             "first",
         ),

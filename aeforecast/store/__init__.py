@@ -24,7 +24,7 @@ Adding a migration (schema changes go only through migrations):
 4. `Store(url).migrate()` applies it; nothing else is needed (no alembic.ini at the root).
 """
 
-from aeforecast.store._store import IngestResult, Store
+from aeforecast.store._store import HourlyExtent, IngestResult, Store
 from aeforecast.store._upsert import UpsertResult
 
-__all__ = ["IngestResult", "Store", "UpsertResult"]
+__all__ = ["HourlyExtent", "IngestResult", "Store", "UpsertResult"]

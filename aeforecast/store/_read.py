@@ -7,7 +7,7 @@ driver's tuples straight to polars. SQLite gives dates as ISO text, PostgreSQL a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -53,4 +53,45 @@ def read_frame(
     frame = pl.DataFrame(rows, schema=as_text, orient="row")
     return frame.with_columns(
         pl.col(n).str.to_date("%Y-%m-%d") for n, d in schema.items() if d == pl.Date
+    )
+
+
+def read_hours(
+    conn: sa.Connection,
+    schema: dict[str, pl.DataType],
+    trust_code: str,
+    start: datetime | None,
+    end: datetime | None,
+) -> pl.DataFrame:
+    """One trust's rows of `arrivals_hourly`, sorted by hour; bounds (UTC) inclusive.
+
+    SQLite stores the hour as SQLAlchemy's naive UTC text, so bounds are compared as that text.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    params: dict[str, Any] = {"trust": trust_code}
+    where = ["trust_code = %(trust)s" if postgres else "trust_code = :trust"]
+    for name, bound, op in (("start", start, ">="), ("end", end, "<=")):
+        if bound is not None:
+            utc = bound.astimezone(UTC)
+            params[name] = utc if postgres else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+            where.append(f"hour_start_utc {op} " + (f"%({name})s" if postgres else f":{name}"))
+    sql = (
+        f"SELECT {', '.join(schema)} FROM arrivals_hourly WHERE {' AND '.join(where)} "
+        "ORDER BY hour_start_utc"
+    )
+    cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if postgres:
+        frame = pl.DataFrame(rows, schema={**schema, "hour_start_utc": pl.Datetime("us", "UTC")},
+                             orient="row")
+        return frame
+    as_text = {**schema, "hour_start_utc": pl.String()}
+    frame = pl.DataFrame(rows, schema=as_text, orient="row")
+    return frame.with_columns(
+        pl.col("hour_start_utc").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
+                                                 time_zone="UTC")
     )

@@ -13,13 +13,14 @@ from types import TracebackType
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.contract import ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
+from aeforecast.contract import ARRIVALS_HOURLY_SCHEMA, ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
 from aeforecast.errors import StoreUnavailableError
 from aeforecast.settings import Settings, get_settings
 from aeforecast.store import _tables as t
 from aeforecast.store._engine import WRITE_OPTION, create_engine, normalise_url, sqlite_path
-from aeforecast.store._read import read_frame
+from aeforecast.store._read import read_frame, read_hours
 from aeforecast.store._upsert import (
+    ARRIVALS_HOURLY,
     ATTENDANCES,
     TEMPERATURES,
     UpsertResult,
@@ -34,11 +35,20 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class HourlyExtent:
+    """How far a trust's hourly arrivals reach, and when they last changed (both UTC)."""
+
+    latest_hour: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class IngestResult:
     """What one ingest did, per table; None for a table that was not given."""
 
     attendances: UpsertResult | None
     temperature: UpsertResult | None
+    arrivals_hourly: UpsertResult | None = None
 
 
 class Store:
@@ -149,11 +159,14 @@ class Store:
         *,
         source: str = "api",
         temperature_source: str | None = None,
+        arrivals_hourly: pl.DataFrame | None = None,
+        hourly_source: str | None = None,
     ) -> IngestResult:
         """Upsert frames from aeforecast.contract in one transaction, with an audit row each.
 
         `source` is recorded for attendances, `temperature_source` (default: `source`) for
-        temperature. Temperature may name trusts that have no attendances yet.
+        temperature, `hourly_source` for hourly arrivals. Temperature and hourly arrivals may
+        name trusts that have no attendances yet.
         """
         now = datetime.now(UTC)
         with self.transaction() as conn:
@@ -166,7 +179,11 @@ class Store:
             if temperature is not None:
                 temp = upsert(conn, TEMPERATURES, temperature, now)
                 _audit(conn, "temperature", temperature_source or source, temp, now)
-        return IngestResult(att, temp)
+            hours = None
+            if arrivals_hourly is not None:
+                hours = upsert(conn, ARRIVALS_HOURLY, arrivals_hourly, now)
+                _audit(conn, "arrivals_hourly", hourly_source or source, hours, now)
+        return IngestResult(att, temp, hours)
 
     def upsert_attendances(self, frame: pl.DataFrame, *, source: str = "api") -> UpsertResult:
         result = self.ingest(attendances=frame, source=source).attendances
@@ -189,6 +206,28 @@ class Store:
     ) -> pl.DataFrame:
         """Stored temperature (contract schema), sorted by trust and date; bounds inclusive."""
         return self._read("temperatures", TEMPERATURE_SCHEMA, trusts, start, end)
+
+    def read_arrivals_hourly(
+        self, trust_code: str, start: datetime | None = None, end: datetime | None = None
+    ) -> pl.DataFrame:
+        """One trust's stored hourly arrivals (contract schema), by hour; bounds inclusive."""
+        with self.transaction(write=False) as conn:
+            return read_hours(conn, ARRIVALS_HOURLY_SCHEMA, trust_code, start, end)
+
+    def hourly_extent(self, trust_code: str) -> HourlyExtent | None:
+        """The trust's newest stored hour and latest hourly write; None without hourly data.
+
+        Cheap (one indexed aggregate), so a cached profile can ask whether it is still current.
+        """
+        table = t.arrivals_hourly
+        stmt = sa.select(
+            sa.func.max(table.c.hour_start_utc), sa.func.max(table.c.updated_at)
+        ).where(table.c.trust_code == trust_code)
+        with self.transaction(write=False) as conn:
+            latest, updated = conn.execute(stmt).one()
+        if latest is None:
+            return None
+        return HourlyExtent(_as_utc(latest), _as_utc(updated))
 
     def trust_codes(self) -> list[str]:
         """Every trust with attendances, sorted."""
@@ -229,6 +268,11 @@ def _audit(
             at=now,
         )
     )
+
+
+def _as_utc(stamp: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def _reason(exc: BaseException) -> str:

@@ -163,3 +163,14 @@ run_drivers = sa.Table(
     sa.Column("date", sa.Date(), primary_key=True),
     *[sa.Column(family, sa.Float(), nullable=True) for family in DRIVER_FAMILIES],
 )
+
+# --- 0004: hourly arrivals (optional input for the hour-by-hour forecast) ----------------------
+
+arrivals_hourly = sa.Table(
+    "arrivals_hourly",
+    metadata,
+    sa.Column("trust_code", sa.String(5), primary_key=True),
+    sa.Column("hour_start_utc", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("arrivals", sa.Integer(), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -39,13 +39,15 @@ class UpsertResult:
 
 @dataclass(frozen=True)
 class _Target:
-    """A table keyed by (trust_code, date); SQL fragments use `cur` (stored) and `{new}`."""
+    """A table keyed by (trust_code, key); SQL fragments use `cur` (stored) and `{new}`."""
 
     table: str
-    columns: tuple[str, ...]  # value columns, after trust_code and date
+    columns: tuple[str, ...]  # value columns, after trust_code and the key
     pg_types: tuple[str, ...]
     assignments: str
     changed: str
+    key: str = "date"
+    key_pg_type: str = "date"
 
 
 ATTENDANCES = _Target(
@@ -64,15 +66,24 @@ TEMPERATURES = _Target(
     assignments="temperature_c = {new}.temperature_c",
     changed="cur.temperature_c {distinct} {new}.temperature_c",
 )
+ARRIVALS_HOURLY = _Target(
+    table="arrivals_hourly",
+    columns=("arrivals",),
+    pg_types=("integer",),
+    assignments="arrivals = {new}.arrivals",
+    changed="cur.arrivals {distinct} {new}.arrivals",
+    key="hour_start_utc",
+    key_pg_type="timestamptz",
+)
 
 
 def upsert(
     conn: sa.Connection, target: _Target, frame: pl.DataFrame, now: datetime
 ) -> UpsertResult:
-    """Upsert `frame` (trust_code, date, *target.columns) inside the caller's transaction."""
+    """Upsert `frame` (trust_code, key, *target.columns) inside the caller's transaction."""
     if frame.is_empty():
         return UpsertResult(0, 0, 0)
-    frame = frame.select("trust_code", "date", *target.columns)
+    frame = frame.select("trust_code", target.key, *target.columns)
     if conn.dialect.name == "postgresql":
         inserted, updated = _postgres(conn, target, frame, now)
     else:
@@ -101,12 +112,13 @@ def _sqlite(
 ) -> tuple[int, int]:
     """Inserted = growth of the table; updated = the remaining changes the driver counted."""
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DateTime format
-    rows = frame.with_columns(pl.col("date").dt.to_string("%Y-%m-%d"), updated_at=pl.lit(stamp))
+    key_format = "%Y-%m-%d" if target.key_pg_type == "date" else "%Y-%m-%d %H:%M:%S%.6f"
+    rows = frame.with_columns(pl.col(target.key).dt.to_string(key_format), updated_at=pl.lit(stamp))
     columns = ", ".join(rows.columns)
     fragments = {"new": "excluded", "distinct": "IS NOT"}
     sql = (
         f"INSERT INTO {target.table} AS cur ({columns}) VALUES ({', '.join('?' * rows.width)}) "
-        f"ON CONFLICT (trust_code, date) DO UPDATE SET "
+        f"ON CONFLICT (trust_code, {target.key}) DO UPDATE SET "
         f"{target.assignments.format(**fragments)}, updated_at = excluded.updated_at "
         f"WHERE {target.changed.format(**fragments)}"
     )
@@ -127,15 +139,18 @@ def _postgres(
 ) -> tuple[int, int]:
     stage = f"_stage_{target.table}"
     typed = ", ".join(f"{c} {t}" for c, t in zip(target.columns, target.pg_types, strict=True))
-    columns = ", ".join(("trust_code", "date", *target.columns))
+    key = target.key
+    columns = ", ".join(("trust_code", key, *target.columns))
     fragments = {"new": "s", "distinct": "IS DISTINCT FROM"}
-    same_key = "cur.trust_code = s.trust_code AND cur.date = s.date"
+    same_key = f"cur.trust_code = s.trust_code AND cur.{key} = s.{key}"
     raw: Any = conn.connection.driver_connection
     with raw.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {stage} (trust_code text, date date, {typed})")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {stage} (trust_code text, {key} {target.key_pg_type}, {typed})"
+        )
         with cursor.copy(f"COPY {stage} FROM STDIN (FORMAT csv)") as copy:
-            copy.write(frame.write_csv(include_header=False))
+            copy.write(frame.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%z"))
         cursor.execute(f"ANALYZE {stage}")
         cursor.execute(
             f"UPDATE {target.table} AS cur SET {target.assignments.format(**fragments)}, "
