@@ -26,7 +26,7 @@ from api.insights import DriverCache
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
 from api.ratelimit import TokenBuckets
-from api.routes import actuals, alerts, forecast, health, thresholds, trusts
+from api.routes import actuals, alerts, forecast, health, hourly, thresholds, trusts
 from api.serving import ServingCache
 
 MAX_BODY_BYTES = 1_048_576
@@ -91,7 +91,7 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
-    for module in (forecast, trusts, actuals, thresholds, alerts, health):  # hot route first
+    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, health):  # hot first
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
