@@ -103,10 +103,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": _field_name(error.get("loc", ())), "message": str(error.get("msg", ""))}
-        for error in exc.errors()
-    ]
+    details = [_validation_detail(error) for error in exc.errors()]
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details[:10])
     return error_response(422, InputError.code, message or "invalid request", details)
 
@@ -127,6 +124,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa.exc.InterfaceError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def _validation_detail(error: dict[str, Any]) -> dict[str, str]:
+    """FastAPI's error as field and message; a JSON syntax error says so, with its position."""
+    loc = error.get("loc", ())
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "syntax error")
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return {"field": "body", "message": f"the body is not valid JSON ({reason}{where})"}
+    return {"field": _field_name(loc), "message": str(error.get("msg", ""))}
 
 
 def _field_name(loc: Sequence[Any]) -> str:

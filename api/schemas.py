@@ -117,7 +117,7 @@ class TemperatureIn(BaseModel):
     )
 
     date: IsoDate
-    temperature_c: StrictFloat = Field(ge=-60, le=60)
+    temperature_c: StrictFloat = Field(ge=-60, le=60, allow_inf_nan=False)
 
 
 class WriteResult(BaseModel):

@@ -63,11 +63,11 @@ def iso_date(text: str) -> date:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeforecast.store import Store  # imported here: every command's --help loads this module
-
     attendances, temperature, hourly = _validate(
         args.attendances, args.temperature, args.hourly, args.as_of
     )
+    from aeforecast.store import Store  # imported once the input is good: a refusal is quicker
+
     with Store.from_settings() as store:
         log.info("storing in %s", store.url)
         store.migrate()
@@ -98,27 +98,28 @@ def _validate(
     from aeforecast.contract import read_arrivals_hourly, read_attendances, read_temperature
 
     problems: list[Problem] = []
+    total = 0  # problems found, which may be more than those listed
     attendances = temperature = None
     try:
         attendances = read_attendances(attendances_path, as_of=as_of)
         log.info("validated %d attendance rows from %s", attendances.height, attendances_path)
     except DataValidationError as exc:
-        problems += exc.problems
+        problems, total = problems + exc.problems, total + exc.total
     if temperature_path is not None:
         try:
             temperature = read_temperature(temperature_path)
             log.info("validated %d temperature rows from %s", temperature.height, temperature_path)
         except DataValidationError as exc:
-            problems += exc.problems
+            problems, total = problems + exc.problems, total + exc.total
     hourly = None
     if hourly_path is not None:
         try:
             hourly = read_arrivals_hourly(hourly_path, as_of=as_of)
             log.info("validated %d hourly arrival rows from %s", hourly.height, hourly_path)
         except DataValidationError as exc:
-            problems += exc.problems
+            problems, total = problems + exc.problems, total + exc.total
     if problems or attendances is None:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, total)
     return attendances, temperature, hourly
 
 

@@ -17,6 +17,7 @@ import polars as pl
 from aeforecast.errors import DataValidationError, Problem
 
 _BOM = b"\xef\xbb\xbf"
+MAX_FILE_BYTES = 256 * 1024 * 1024  # ~8 million rows: 30 times all of England's trusts for 20 years
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -47,6 +48,7 @@ def read_table(path: Path) -> RawTable:
         raise refuse(source, "file not found; check the path")
     if not path.is_file():
         raise refuse(source, "is not a file")
+    _check_size(path, source)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -69,6 +71,10 @@ def _read_csv(data: bytes, source: str) -> RawTable:
         ) from exc
     if not text.strip():
         raise refuse(source, "is empty; expected a header line, then one row per trust per day")
+    if "\r" in text and "\n" not in text:  # classic Mac line ends (Excel's "CSV (Macintosh)")
+        text = text.replace("\r", "\n")
+        data = text.encode("utf-8")
+    _check_header(text, source)
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except pl.exceptions.PolarsError as exc:
@@ -78,6 +84,27 @@ def _read_csv(data: bytes, source: str) -> RawTable:
             if separator in frame.columns[0]:
                 raise refuse(source, f"separates fields with {name}; use commas", row=1)
     return RawTable(frame, _csv_line_numbers(text, frame.height), "line")
+
+
+def _check_size(path: Path, source: str) -> None:
+    """Refuse, before reading a byte, a file far larger than any real input could be."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise refuse(
+            source,
+            f"is too large: {size / 1e6:,.0f} MB, the limit is {MAX_FILE_BYTES / 1e6:,.0f} MB "
+            "(about 8 million rows); check it is the right file, or split it by year",
+        )
+
+
+def _check_header(text: str, source: str) -> None:
+    """A column named twice is ambiguous (which one holds the counts?): refuse it."""
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    seen: set[str] = set()
+    for name in (field.strip() for field in header):
+        if name and name in seen:
+            raise refuse(source, f"names the column '{name}' twice in the header; keep one", row=1)
+        seen.add(name)
 
 
 def _csv_line_numbers(text: str, height: int) -> pl.Series:
@@ -108,8 +135,25 @@ def _csv_failure(text: str, source: str, exc: Exception) -> DataValidationError:
                 row=last + 1,
             )
         last = reader.line_num
+    unclosed = _unclosed_quote_line(text)
+    if unclosed is not None:
+        return refuse(
+            source,
+            'opens a quote (") that is never closed; close it, or remove the stray quote',
+            row=unclosed,
+        )
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return refuse(source, f"could not be read as CSV ({first_line})")
+
+
+def _unclosed_quote_line(text: str) -> int | None:
+    """The line where a quote opens that never closes (quotes pair up, `""` included)."""
+    opened_at, inside = None, False
+    for number, line in enumerate(text.splitlines(), start=1):
+        for _ in range(line.count('"')):
+            inside = not inside
+            opened_at = number if inside else None
+    return opened_at if inside else None
 
 
 def _read_parquet(data: bytes, source: str) -> RawTable:
