@@ -27,6 +27,7 @@ from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
 from api.ratelimit import TokenBuckets
 from api.routes import actuals, alerts, forecast, health, hourly, thresholds, trusts
+from api.schemas import error_responses
 from api.serving import ServingCache
 
 MAX_BODY_BYTES = 1_048_576
@@ -98,7 +99,8 @@ def create_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, plus the bearer scheme on every /v1/ operation (see api.deps)."""
+    """FastAPI's document, plus what every /v1/ operation shares: the bearer scheme (see
+    api.deps), 429 (api.ratelimit) and, with a body, 415 (api.middleware)."""
     if app.openapi_schema is None:
         document = get_openapi(
             title=app.title,
@@ -112,8 +114,24 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             if path.startswith("/v1/"):
                 for operation in operations.values():
                     operation["security"] = [{"HTTPBearer": []}]
+                    shared = (415, 429) if "requestBody" in operation else (429,)
+                    for status in shared:
+                        operation["responses"].setdefault(str(status), _SHARED[status])
         app.openapi_schema = document
     return app.openapi_schema
+
+
+def _error_schema(status: int) -> dict[str, Any]:
+    """An error_responses entry as it appears in the document (the model as a reference)."""
+    entry = dict(error_responses(status)[status])
+    del entry["model"]
+    entry["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/ErrorResponse"
+    }
+    return entry
+
+
+_SHARED = {status: _error_schema(status) for status in (415, 429)}
 
 
 def _now() -> datetime:

@@ -3,6 +3,7 @@
     ForecastError subclasses    -> the status in STATUS, {"error": {"code", "message"}}
     request validation          -> 422 invalid_input, naming the field
     unknown path / method       -> 404 / 405 with the same body
+    a body that is not JSON     -> 415 (by Content-Type, api.middleware) or 422 (undecodable)
     database failures           -> 503 store_unavailable, a generic message (details logged)
     anything else               -> 500 internal_error, generic, logged with the request id
                                    (caught by the request middleware: see api.middleware)
@@ -110,7 +111,13 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    if exc.status_code == 400:  # FastAPI could not decode the body (bad UTF-8, nested too deep)
+        return error_response(422, InputError.code, "body: not valid UTF-8 JSON")
+    codes = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }
     code = codes.get(exc.status_code, "http_error")
     message = "no such endpoint" if exc.status_code == 404 else str(exc.detail)
     response = error_response(exc.status_code, code, message)

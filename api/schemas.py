@@ -142,6 +142,8 @@ _ERROR_TEXT: dict[int, tuple[str, str, str]] = {
           "no trust 'RZZ'"),
     413: ("The request body is over the size limit.", "payload_too_large",
           "request body over 1048576 bytes; send fewer days per request"),
+    415: ("The body is not declared JSON.", "unsupported_media_type",
+          "Content-Type text/plain: send Content-Type: application/json"),
     422: ("Invalid input; `details` names each field.", "invalid_input",
           "days: Input should be less than or equal to 90"),
     429: ("Too many requests for this key (or, with failing keys, this address); wait "

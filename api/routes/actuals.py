@@ -26,7 +26,7 @@ from api.schemas import (
 
 router = APIRouter(prefix="/v1/trusts", tags=["actuals"])
 log = logging.getLogger("aeforecast.api")
-ERRORS = error_responses(401, 403, 404, 413, 422, 429, 503)
+ERRORS = error_responses(401, 403, 404, 413, 422, 503)
 
 Attendances = Annotated[list[AttendanceIn], Body(min_length=1, max_length=MAX_RECORDS)]
 Temperatures = Annotated[list[TemperatureIn], Body(min_length=1, max_length=MAX_RECORDS)]

@@ -62,7 +62,7 @@ Format = Annotated[
                                               "344.9,265.2,362.7\n"}},
         },
         304: {"description": "Unchanged since the ETag sent in If-None-Match."},
-        **error_responses(401, 403, 404, 422, 429, 503),
+        **error_responses(401, 403, 404, 422, 503),
     },
 )
 async def get_forecast(

@@ -10,7 +10,7 @@ from api.schemas import TrustList, TrustSummary, error_responses
 router = APIRouter(prefix="/v1/trusts", tags=["trusts"])
 
 
-@router.get("", response_model=TrustList, responses=error_responses(401, 403, 429, 503))
+@router.get("", response_model=TrustList, responses=error_responses(401, 403, 503))
 async def list_trusts(access: ReadAccess) -> TrustList:
     """Every trust this key may see, with its latest run's id and time (null before any run)."""
     key, snapshot = access.key, access.snapshot
