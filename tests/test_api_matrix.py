@@ -210,3 +210,19 @@ def test_a_slice_of_the_matrix_over_real_http(
     with serve(database_url, tmp_path) as url, httpx.Client(base_url=url, timeout=10) as client:
         wrong = check(client, some)
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_v1_operation_documents_the_shared_errors(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
+    document = app.openapi()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            shared = {"401", "429"} | ({"415"} if "requestBody" in operation else set())
+            if not path.startswith("/v1/"):
+                continue
+            assert shared <= set(responses), (method, path)
+            limited = responses["429"]
+            assert limited["headers"]["Retry-After"]["schema"]["type"] == "integer"
+            schema = limited["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
