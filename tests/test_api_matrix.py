@@ -60,6 +60,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/v1/trusts"): Policy("read"),
     ("GET", "/v1/trusts/{trust_code}/forecast"): Policy("read", per_trust=True),
+    ("GET", "/v1/trusts/{trust_code}/forecast/hourly"): Policy("read", per_trust=True),
     ("POST", "/v1/trusts/{trust_code}/attendances"): Policy("write", per_trust=True),
     ("POST", "/v1/trusts/{trust_code}/temperature"): Policy("write", per_trust=True),
     ("GET", "/v1/trusts/{trust_code}/thresholds"): Policy("read", per_trust=True),
