@@ -26,7 +26,7 @@ from api.insights import DriverCache
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
 from api.ratelimit import TokenBuckets
-from api.routes import actuals, alerts, forecast, health, hourly, thresholds, trusts
+from api.routes import actuals, alerts, dashboard, forecast, health, hourly, thresholds, trusts
 from api.schemas import error_responses
 from api.serving import ServingCache
 
@@ -92,7 +92,7 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
-    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, health):  # hot first
+    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, health, dashboard):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -90,9 +90,14 @@ def _bearer_token(request: Request) -> str | None:
 
 
 async def _access(request: Request, scope: Scope) -> Access:
+    return await access_for(request, _bearer_token(request), scope)
+
+
+async def access_for(request: Request, token: str | None, scope: Scope) -> Access:
+    """The checks above for a key however it came (the dashboard also takes a cookie)."""
     keys: KeyCache = request.app.state.keys
     try:
-        key = await keys.authenticate(_bearer_token(request))
+        key = await keys.authenticate(token)
     except AuthenticationError:
         address = request.client.host if request.client else "-"
         failures: TokenBuckets = request.app.state.auth_failure_limit
@@ -113,6 +118,11 @@ def _trust(access: Access, trust_code: str) -> TrustAccess:
     if not known or not access.key.may_see(trust_code):
         raise NotFoundError(f"no trust '{trust_code}'")
     return TrustAccess(access.key, access.snapshot, trust_code)
+
+
+def trust_for(access: Access, trust_code: str) -> TrustAccess:
+    """The one trust check, for callers that authenticate by other means (the dashboard)."""
+    return _trust(access, trust_code)
 
 
 async def read_access(request: Request) -> Access:

@@ -38,6 +38,19 @@ class Band:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """Where the plot sits, for layers the caller draws (highlights, hover targets)."""
+
+    sx: Callable[[float], float]
+    sy: Callable[[float], float]
+    top: float
+    bottom: float
+
+
+Layer = Callable[[Frame], Sequence[str]]
+
+
+@dataclass(frozen=True)
 class Chart:
     title: str
     series: Sequence[Series]
@@ -49,6 +62,8 @@ class Chart:
     y_max: float | None = None
     width: int = 640
     height: int = 260
+    underlay: Layer | None = None  # SVG drawn under the bands (e.g. highlighted days)
+    overlay: Layer | None = None  # SVG drawn over the lines (e.g. hover targets)
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -90,8 +105,11 @@ def render(chart: Chart) -> str:
              f"aria-label='{escape(chart.title)}'>",
              f"<text x='{MARGIN_LEFT}' y='16' class='ct'>{escape(chart.title)}</text>"]
     parts += _axes(chart, x_ticks, y_ticks, sx, sy, x_lo, x_hi)
+    frame = Frame(sx, sy, MARGIN_TOP, MARGIN_TOP + plot_h)
+    parts += chart.underlay(frame) if chart.underlay else []
     parts += [_band(b, sx, sy) for b in chart.bands]
     parts += [_series(s, sx, sy) for s in chart.series]
+    parts += chart.overlay(frame) if chart.overlay else []
     parts.append(_legend(chart))
     parts.append("</svg>")
     return "".join(parts)

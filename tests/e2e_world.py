@@ -38,7 +38,8 @@ class World:
     read: str  # every trust
     read_a: str  # trusts[0] only
     write: str
-    screenshots: Path
+    admin: str
+    backend: str = ""
 
 
 @contextmanager
@@ -59,7 +60,7 @@ def database(backend: str, folder: Path, postgres: str | None) -> Iterator[str]:
 
 
 @contextmanager
-def served_world(database_url: str, folder: Path, screenshots: Path) -> Iterator[World]:
+def served_world(database_url: str, folder: Path) -> Iterator[World]:
     cli = Cli(database_url, folder)
     run_ok(cli, "synth", "--out", "data", "--trusts", "3", "--years", "2", "--seed", "11",
            "--end", DATA_END.isoformat())
@@ -75,7 +76,8 @@ def served_world(database_url: str, folder: Path, screenshots: Path) -> Iterator
     assert batch.returncode in (0, 1), batch.stderr
     run_id = batch.stdout.strip().splitlines()[-1]
     run_ok(cli, *ingest)  # nothing new, but live accuracy now scores the run's first week
-    keys = new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "write")
+    keys = (new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "write"),
+            new_key(cli, "admin"))
     port = free_port()
     log = folder / "serve.log"
     with log.open("wb") as sink:
@@ -86,7 +88,7 @@ def served_world(database_url: str, folder: Path, screenshots: Path) -> Iterator
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process, log)
-        yield World(url, run_id, trusts, *keys, screenshots)
+        yield World(url, run_id, trusts, *keys)
     finally:
         process.terminate()
         try:
