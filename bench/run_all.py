@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.backtest_synthetic", "bench.batch", "bench.api_load"]
+BENCHES = ["bench.backtest_synthetic", "bench.batch", "bench.api_load", "bench.hourly_calibration"]
 
 
 def main() -> int:
