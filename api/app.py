@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from aeforecast.scenario import ScenarioEngine
 from aeforecast.settings import Settings, get_settings
 from aeforecast.store import Store
 from api.auth import KeyCache
@@ -26,7 +27,17 @@ from api.insights import DriverCache
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
 from api.ratelimit import TokenBuckets
-from api.routes import actuals, alerts, dashboard, forecast, health, hourly, thresholds, trusts
+from api.routes import (
+    actuals,
+    alerts,
+    dashboard,
+    forecast,
+    health,
+    hourly,
+    scenario,
+    thresholds,
+    trusts,
+)
 from api.schemas import error_responses
 from api.serving import ServingCache
 
@@ -62,6 +73,7 @@ def create_app(
         app.state.serving = ServingCache(store, refresh_seconds)
         app.state.keys = KeyCache(store, key_ttl_seconds)
         app.state.drivers = DriverCache(store)
+        app.state.scenarios = ScenarioEngine(store, settings.model_dir)
         gc.freeze()  # the imports' objects never die: keep them out of every GC pass
         try:
             yield
@@ -81,6 +93,7 @@ def create_app(
             {"name": "actuals", "description": "Posting attendances and temperature."},
             {"name": "thresholds", "description": "Capacity thresholds per trust."},
             {"name": "alerts", "description": "Days likely to exceed the thresholds, and why."},
+            {"name": "scenario", "description": "What if: forecasts under other temperatures."},
             {"name": "operations", "description": "Health, readiness and metrics; no key."},
         ],
     )
@@ -92,7 +105,8 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
-    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, health, dashboard):
+    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, scenario, health,
+                   dashboard):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

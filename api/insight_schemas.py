@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from aeforecast.thresholds import MAX_ATTENDANCES, MAX_PER_TRUST, NAME_PATTERN
+from api.schemas import IsoDate
 
 
 class DriverOut(BaseModel):
@@ -75,3 +76,62 @@ class Alerts(BaseModel):
     thresholds: list[AlertThreshold]
     alerts: list[Alert]
     note: str | None = Field(default=None, description="Why there can be no alerts, if so.")
+
+
+class ScenarioTemperature(BaseModel):
+    date: IsoDate
+    temperature_c: StrictFloat | StrictInt = Field(ge=-60, le=60)
+
+
+class TemperatureShift(BaseModel):
+    """Add `delta_c` to the stored temperature forecast from `start` to `end` (inclusive)."""
+
+    start: IsoDate
+    end: IsoDate
+    delta_c: StrictFloat | StrictInt = Field(ge=-40, le=40, examples=[5.0])
+
+
+class ScenarioIn(BaseModel):
+    """Alternative temperatures: exact values per day, or a shift over a range of days."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "heat wave", "shift": {"start": "2024-07-15", "end": "2024-07-19",
+                                        "delta_c": 8}},
+        {"name": "cold snap", "temperatures": [{"date": "2024-12-03", "temperature_c": -6.5},
+                                               {"date": "2024-12-04", "temperature_c": -8}]},
+    ]})
+
+    name: str | None = Field(default=None, max_length=80, examples=["heat wave"])
+    temperatures: list[ScenarioTemperature] | None = Field(default=None, min_length=1,
+                                                           max_length=90)
+    shift: TemperatureShift | None = None
+
+
+class ScenarioValues(BaseModel):
+    point: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+    temperature_c: float | None = Field(description="The day's temperature in this forecast "
+                                                    "(null: none stored, climatology used).")
+
+
+class ScenarioDay(BaseModel):
+    date: date
+    baseline: ScenarioValues
+    scenario: ScenarioValues
+    difference: float = Field(examples=[14.2], description="scenario point - baseline point")
+    changed: bool = Field(description="Whether the scenario changed this day's temperature.")
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    trust_code: str = Field(examples=["RXX"])
+    run_id: str = Field(examples=["20241202T023001Z-3f9a1c2b"])
+    name: str | None
+    model: str = Field(examples=["ensemble"])
+    member: str = Field(examples=["lgbm"], description="The model that forecast this trust.")
+    note: str | None = Field(description="Why the scenario may equal the baseline.")
+    days: list[ScenarioDay]

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from forecast.report_charts import PALETTE, Band, Chart, Series, render
+from forecast.report_exceedance import exceedance_section
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -44,6 +45,7 @@ def render_report(forecasts: pl.DataFrame, summary: dict[str, Any]) -> str:
         _comparison(summary),
         _breakdowns(summary, colours),
         _calibration(forecasts, models, colours),
+        exceedance_section(summary),
         _samples(forecasts, summary, models),
         _definitions(),
     ]

@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from forecast.catalog import DEFAULT_MODEL, build_models, parse_model_list
     from forecast.metrics import with_mase_scale
     from forecast.protocol import ModelInput
+    from forecast.reliability import reliability
     from forecast.report import render_report
     from forecast.summary import summarise
 
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
                         horizon=args.horizon, origins=origins,
                         elapsed_s=time.perf_counter() - started, temperature=temperature,
                         truth=truth)
+    for name, entry in reliability(result.forecasts, data.attendances).items():
+        summary["models"][name]["exceedance"] = entry
     html = render_report(forecasts, summary)
     _write_outputs(args.out, {
         "forecasts.parquet": lambda p: result.forecasts.write_parquet(p),
