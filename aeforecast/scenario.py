@@ -33,6 +33,8 @@ from forecast.protocol import Forecaster, ModelInput, TrustCode
 log = logging.getLogger(__name__)
 INSENSITIVE = ("{code} is served by {member}, which has no temperature sensitivity: the "
                "scenario forecast is the baseline")
+UNAVAILABLE = ("the served model version {version} cannot be loaded by this server (is "
+               "AEF_MODEL_DIR the batch's?): no scenario was computed; the baseline is shown")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class ScenarioResult:
     baseline: pl.DataFrame   # date, point, lo80, hi80, lo95, hi95, temperature_c
     scenario: pl.DataFrame   # the same under the scenario's temperatures
     note: str | None
+    computed: bool = True    # False: the model could not be loaded; scenario = baseline
 
 
 class ScenarioEngine:
@@ -65,8 +68,16 @@ class ScenarioEngine:
             row = served.row(0, named=True)
             data = self._run_inputs(run)
             if row["status"] != "ok" or row["model_version"] is None:
-                return self._without_model(run, trust_code, row["model"], data, temperatures)
-            model = self._load(run.model, row["model_version"])
+                note = INSENSITIVE.format(code=trust_code, member=f"the {row['model']} fallback")
+                return self._without_model(run, trust_code, row["model"], data, temperatures,
+                                           note)
+            try:
+                model = self._load(run.model, row["model_version"])
+            except ModelError as exc:
+                log.warning("what-if for %s without a model: %s", trust_code, exc)
+                note = UNAVAILABLE.format(version=row["model_version"])
+                return self._without_model(run, trust_code, row["model"], data, {}, note,
+                                           computed=False)
             baseline = _predict(model, data, run, trust_code)
             member = getattr(model, "last_members", {}).get(trust_code, run.model)
             if member == "snaive":
@@ -84,14 +95,15 @@ class ScenarioEngine:
             return baseline_temperatures(self._run_inputs(run), trust_code, days)
 
     def _without_model(self, run: RunInfo, code: str, model: str, data: ModelInput,
-                       temperatures: Mapping[date, float]) -> ScenarioResult:
+                       temperatures: Mapping[date, float], note: str, computed: bool = True,
+                       ) -> ScenarioResult:
+        """The served forecast as the baseline, and as the scenario (with its temperatures)."""
         from aeforecast.batch.runs import read_run_forecast
 
         days = read_run_forecast(self.store, run.run_id, code, run.as_of, run.horizon + 1)
         baseline = _attach_temperature(days.drop("horizon", "model_version"), data, code)
-        note = INSENSITIVE.format(code=code, member=f"the {model} fallback")
         return ScenarioResult(code, model, model, baseline,
-                              _with_temperature(baseline, temperatures), note)
+                              _with_temperature(baseline, temperatures), note, computed)
 
     def _load(self, model_name: str, version_id: str) -> Forecaster:
         if self._model is not None and self._model[0] == version_id:

@@ -134,4 +134,6 @@ class Scenario(BaseModel):
     model: str = Field(examples=["ensemble"])
     member: str = Field(examples=["lgbm"], description="The model that forecast this trust.")
     note: str | None = Field(description="Why the scenario may equal the baseline.")
+    computed: bool = Field(description="false when the model could not be run (see `note`): "
+                                       "the scenario shown is then the baseline.")
     days: list[ScenarioDay]

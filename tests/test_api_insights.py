@@ -183,3 +183,23 @@ def test_alerts_list_days_over_the_level_with_a_reason(
                          ("start=2000-01-01", "start"), ("days=0", "days")):
         refused = client.get(f"/v1/trusts/RXX/alerts?{query}", headers=bearer(read))
         assert refused.status_code == 422 and field in refused.text, query
+
+
+@pytest.mark.usefixtures("run")
+def test_a_scenario_without_the_served_artefact_says_so(client: TestClient, read: str) -> None:
+    """The run cites model version v1, which no AEF_MODEL_DIR holds here: the answer is the
+    baseline, marked as not computed, never a made-up difference."""
+    body = {"temperatures": [{"date": TOMORROW.isoformat(), "temperature_c": 30}]}
+    response = client.post("/v1/trusts/RXX/forecast/scenario", json=body, headers=bearer(read))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["computed"] is False and "AEF_MODEL_DIR" in result["note"]
+    assert len(result["days"]) == HORIZON
+    assert all(d["difference"] == 0 and d["baseline"] == d["scenario"] for d in result["days"])
+    both = {**body, "shift": {"start": TOMORROW.isoformat(), "end": TOMORROW.isoformat(),
+                              "delta_c": 3}}
+    for bad, field in ((both, "not both"), ({"temperatures": []}, "temperatures"),
+                       ({"shift": {"start": TOMORROW.isoformat(), "end": TODAY.isoformat(),
+                                   "delta_c": 3}}, "shift.end")):
+        refused = client.post("/v1/trusts/RXX/forecast/scenario", json=bad, headers=bearer(read))
+        assert refused.status_code == 422 and field in refused.text, refused.text

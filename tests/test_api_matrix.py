@@ -66,11 +66,14 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/trusts/{trust_code}/thresholds"): Policy("read", per_trust=True),
     ("PUT", "/v1/trusts/{trust_code}/thresholds"): Policy("admin", per_trust=True),
     ("GET", "/v1/trusts/{trust_code}/alerts"): Policy("read", per_trust=True),
+    ("POST", "/v1/trusts/{trust_code}/forecast/scenario"): Policy("read", per_trust=True),
 }
 BODIES: dict[str, Any] = {
     "/v1/trusts/{trust_code}/attendances": [{"date": YESTERDAY, "attendances": 301}],
     "/v1/trusts/{trust_code}/temperature": [{"date": YESTERDAY, "temperature_c": 4.5}],
     "/v1/trusts/{trust_code}/thresholds": {"thresholds": [{"name": "red", "attendances": 360}]},
+    "/v1/trusts/{trust_code}/forecast/scenario": {"temperatures": [
+        {"date": (date.today() + timedelta(days=1)).isoformat(), "temperature_c": 30.0}]},
 }
 
 

@@ -79,7 +79,8 @@ def _response(result: ScenarioResult, run_id: str, name: str | None, changed: se
             date=row["date"], baseline=_values(before), scenario=_values(row),
             difference=round(row["point"] - before["point"], 2), changed=row["date"] in changed))
     return Scenario(trust_code=result.trust_code, run_id=run_id, name=name, model=result.model,
-                    member=result.member, note=result.note, days=days)
+                    member=result.member, note=result.note, computed=result.computed,
+                    days=days)
 
 
 def _values(row: dict[str, object]) -> ScenarioValues:
