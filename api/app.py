@@ -71,6 +71,7 @@ def create_app(
         store = Store.from_settings(settings)
         app.state.store = store
         app.state.serving = ServingCache(store, refresh_seconds)
+        app.state.admissions = ServingCache(store, refresh_seconds, "admissions")
         app.state.keys = KeyCache(store, key_ttl_seconds)
         app.state.drivers = DriverCache(store)
         app.state.scenarios = ScenarioEngine(store, settings.model_dir)

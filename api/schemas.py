@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt
 
@@ -92,6 +92,9 @@ class Forecast(BaseModel):
     )
     generated_at: datetime = Field(description="When the run completed (UTC).")
     as_of: date = Field(description="The last day of data the run used.")
+    target: Literal["attendances", "admissions"] = Field(
+        default="attendances",
+        description="What the numbers count: type 1 attendances, or emergency admissions via A&E.")
     days: list[ForecastDay]
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from aeforecast.batch.runs import RunInfo, as_utc, latest_complete_run, read_liv
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
 from api.metrics import LiveAccuracy, RunGauge, ServedState
+from forecast.targets import DEFAULT_TARGET, Target
 
 log = logging.getLogger("aeforecast.api")
 T = TypeVar("T")
@@ -79,9 +80,14 @@ class _Pending:
 
 
 class ServingCache:
-    def __init__(self, store: Store, refresh_seconds: float = 1.0) -> None:
+    """The served run of one target (attendances or admissions)."""
+
+    def __init__(self, store: Store, refresh_seconds: float = 1.0,
+                 target: Target = DEFAULT_TARGET) -> None:
         self.store = store
         self.refresh_seconds = refresh_seconds
+        self.target = target
+        self._latest_run = _latest_run_query(target)
         self._snapshot: Snapshot | None = None
         self._pending = _Pending()
 
@@ -146,16 +152,17 @@ class ServingCache:
         """Blocking: two one-row queries; the run and the trusts are read again only when
         they changed (trusts are never deleted, so their count tells)."""
         with self.store.transaction(write=False) as conn:
-            run_id = conn.execute(_LATEST_RUN).scalar()
+            run_id = conn.execute(self._latest_run).scalar()
             n_trusts = conn.execute(_TRUST_COUNT).scalar()
         if previous is not None and _run_id(previous.run) == run_id:
             run, forecasts = previous.run, previous.forecasts
         else:
-            run = latest_complete_run(self.store)
+            run = latest_complete_run(self.store, self.target)
             with self.store.transaction(write=False) as conn:
                 forecasts = {} if run is None else _load_forecasts(conn, run.run_id)
             if run is not None:
-                log.info("serving forecast run %s (%d trusts)", run.run_id, len(forecasts))
+                log.info("serving %s forecast run %s (%d trusts)", self.target, run.run_id,
+                         len(forecasts))
         if previous is not None and previous.run is run and len(previous.trusts) >= (n_trusts or 0):
             trusts = previous.trusts
         else:
@@ -169,13 +176,17 @@ class ServingCache:
         return Snapshot(run, forecasts, trusts, time.monotonic())
 
 
-_runs = t.forecast_runs
-_LATEST_RUN = (  # the same order as aeforecast.batch.runs.latest_complete_run
-    sa.select(_runs.c.run_id)
-    .where(_runs.c.status == "complete")
-    .order_by(_runs.c.as_of.desc(), _runs.c.completed_at.desc(), _runs.c.run_id.desc())
-    .limit(1)
-)
+def _latest_run_query(target: Target) -> sa.Select[Any]:
+    """The same order as aeforecast.batch.runs.latest_complete_run."""
+    runs = t.forecast_runs
+    return (
+        sa.select(runs.c.run_id)
+        .where(runs.c.status == "complete", runs.c.target == target)
+        .order_by(runs.c.as_of.desc(), runs.c.completed_at.desc(), runs.c.run_id.desc())
+        .limit(1)
+    )
+
+
 _TRUST_COUNT = sa.select(sa.func.count()).select_from(t.trusts)
 
 

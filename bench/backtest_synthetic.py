@@ -6,6 +6,7 @@ MAE, MASE, the ratio to the oracle and interval coverage per model, and writes
 bench/results/backtest_synthetic.json.
 
     .venv/bin/python -m bench.backtest_synthetic [--trusts 150] [--years 6] [--models a,b]
+        [--target admissions]   (writes bench/results/backtest_synthetic_admissions.json)
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ def main() -> int:
     parser.add_argument("--models", default=None, help="default: the catalog's backtest set")
     parser.add_argument("--horizon", type=int, default=14)
     parser.add_argument("--origins", type=int, default=26)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--target", choices=["attendances", "admissions"],
+                        default="attendances")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"default {RESULTS.name}, or _admissions before .json")
     args = parser.parse_args()
+    if args.out is None:
+        suffix = "" if args.target == "attendances" else f"_{args.target}"
+        args.out = RESULTS.with_name(f"{RESULTS.stem}{suffix}.json")
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as tmp:
         data, out = Path(tmp) / "data", Path(tmp) / "backtest"
         _run("synth", "--out", data, "--trusts", args.trusts, "--years", args.years,
@@ -43,7 +50,7 @@ def main() -> int:
         command: list[Any] = [
             "backtest", "--attendances", data / "attendances.parquet", "--temperature",
             data / "temperature.parquet", "--truth", data / "truth.parquet", "--out", out,
-            "--horizon", args.horizon, "--origins", args.origins]
+            "--horizon", args.horizon, "--origins", args.origins, "--target", args.target]
         if args.models:
             command += ["--models", args.models]
         _run(*command)
@@ -66,6 +73,7 @@ def _result(args: argparse.Namespace, metrics: dict[str, Any], wall: float) -> d
             "mae_vs_oracle", "fit_s", "predict_s", "n_fits"]
     return {
         "data": {"trusts": args.trusts, "years": args.years, "end": args.end, "seed": args.seed},
+        "target": args.target,
         "horizon": metrics["horizon"], "origins": metrics["origins"],
         "n_trusts": metrics["n_trusts"], "backtest_wall_s": round(wall, 1),
         "backtest_elapsed_s": metrics["elapsed_s"], "oracle_mae": metrics["oracle"]["mae"],

@@ -39,7 +39,8 @@ class SyntheticData:
         dropped as gaps (`observed` is False there) but not the days before a late-start
         trust's first day. `expected` is the true mean; `median`, `lo80`, `hi80`, `lo95`,
         `hi95` the true count distribution's quantiles (an oracle forecast); then
-        `expected_admissions` and the multipliers whose product is `expected`.
+        `expected_admissions`, `admissions_median` (the admissions oracle) and the
+        multipliers whose product is `expected`.
     trusts: trust_code, region, nation, calibration columns, first_date and any level shift.
     temperature_forecast: issue_date, trust_code, date, lead_days, temperature_c, or None.
     hierarchy: site_code (null for a single-site trust), trust_code, ics_code, region, nation.
@@ -184,6 +185,9 @@ def _truth(
     columns.update({name: counts.quantile(q, expected) for name, q in QUANTILES.items()})
     columns.update(
         expected_admissions=demand.expected_admissions,
+        # Thinning a Poisson or negative binomial count keeps its family and size, so the
+        # admissions noise floor is the same distribution at the admissions mean.
+        admissions_median=counts.quantile(0.5, demand.expected_admissions),
         observed=~faults.missing,
         level_trend=demand.level_trend,
         weekly=demand.weekly,

@@ -124,6 +124,7 @@ def test_every_contract_endpoint_over_http(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=10) as http:
         _operations(http, served)
         _reads(http, served)
+        _admissions(http, served)
         _auth_failures(http, served)
         _writes(http, served)
         _metrics_and_openapi(http)
@@ -168,6 +169,28 @@ def _reads(http: httpx.Client, served: Served) -> None:
     )
     assert csv.headers["content-type"].startswith("text/csv")
     assert len(csv.text.strip().splitlines()) == 15
+
+
+def _admissions(http: httpx.Client, served: Served) -> None:
+    """The batch forecast admissions too (the synthetic data has them): a run of their own."""
+    a, b = served.trusts[0], served.trusts[1]
+    for trust in served.trusts:
+        attendances = http.get(f"/v1/trusts/{trust}/forecast", headers=auth(served.read)).json()
+        response = http.get(f"/v1/trusts/{trust}/forecast", params={"target": "admissions"},
+                            headers=auth(served.read))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["target"] == "admissions" and attendances["target"] == "attendances"
+        assert body["run_id"] != served.run_id
+        check_forecast(body, trust, TOMORROW, 14)
+        for adm, att in zip(body["days"], attendances["days"], strict=True):
+            assert 0 < adm["point"] < att["point"]
+    hidden = http.get(f"/v1/trusts/{b}/forecast", params={"target": "admissions"},
+                      headers=auth(served.read_a))
+    assert hidden.status_code == 404
+    bad = http.get(f"/v1/trusts/{a}/forecast", params={"target": "beds"},
+                   headers=auth(served.read))
+    assert bad.status_code == 422 and "target" in bad.json()["error"]["message"]
 
 
 def _auth_failures(http: httpx.Client, served: Served) -> None:

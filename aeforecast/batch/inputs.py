@@ -18,6 +18,7 @@ from aeforecast.errors import NotFoundError
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
 from forecast.protocol import ModelInput, TrustCode
+from forecast.targets import DEFAULT_TARGET, Target, target_frame
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,28 @@ def load_inputs(store: Store, as_of: date, horizon: int) -> BatchInputs:
     nations = _nations(store, trusts)
     data = ModelInput(attendances, temperature if not temperature.is_empty() else None, nations)
     return BatchInputs(as_of, horizon, data, trusts, fingerprint(attendances, temperature, nations))
+
+
+def for_target(inputs: BatchInputs, target: Target) -> BatchInputs | None:
+    """The same inputs with `target` as the series to forecast; None when no trust has any
+    (admissions are optional). The fingerprint stays the data's: runs key on the target too."""
+    if target == DEFAULT_TARGET:
+        return inputs
+    series = target_frame(inputs.data.attendances, target)
+    if series.is_empty():
+        return None
+    data = ModelInput(series, inputs.data.temperature, inputs.data.nations)
+    trusts = sorted(series["trust_code"].unique().to_list())
+    return BatchInputs(inputs.as_of, inputs.horizon, data, trusts, inputs.fingerprint)
+
+
+def has_admissions(store: Store, as_of: date) -> bool:
+    """Whether any admissions count is stored on or before `as_of`."""
+    a = t.attendances
+    stmt = sa.select(a.c.trust_code).where(a.c.admissions.is_not(None), a.c.date <= as_of
+                                           ).limit(1)
+    with store.transaction(write=False) as conn:
+        return conn.scalar(stmt) is not None
 
 
 def fingerprint(

@@ -84,7 +84,8 @@ def model_trusts(inputs: BatchInputs) -> tuple[list[TrustCode], dict[TrustCode, 
 
 
 def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
-                 inputs: BatchInputs, data: ModelInput) -> ModelInUse:
+                 inputs: BatchInputs, data: ModelInput, artefact: str | None = None
+                 ) -> ModelInUse:
     """Load the chosen version, or train and save a new one (falling back to `choice.stale`).
 
     An artefact that no longer loads (a library upgrade, a damaged file) is replaced by a new
@@ -108,7 +109,7 @@ def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
         return ModelInUse(None, None, False, notes)
     window = TrainingWindow(inputs.first_date, inputs.last_date, inputs.fingerprint,
                             data.attendances["trust_code"].n_unique())
-    return ModelInUse(model, registry.save(model, window), True, notes)
+    return ModelInUse(model, registry.save(model, window, artefact), True, notes)
 
 
 def train(name: ModelName, data: ModelInput, horizon: int) -> Forecaster:

@@ -28,6 +28,7 @@ from typing import Any
 from aeforecast.batch._pause import pause_at
 from aeforecast.errors import ModelError
 from forecast.protocol import Forecaster
+from forecast.targets import DEFAULT_TARGET, Target
 
 MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
@@ -57,6 +58,11 @@ class TrainingWindow:
     n_trusts: int
 
 
+def artefact_name(model: str, target: Target) -> str:
+    """Where a model trained for `target` is kept: `ensemble`, `ensemble.admissions`."""
+    return model if target == DEFAULT_TARGET else f"{model}.{target}"
+
+
 class ModelRegistry:
     """Artefacts of every model under one root directory."""
 
@@ -74,13 +80,16 @@ class ModelRegistry:
         except OSError as exc:
             raise ModelError(_cannot_write(parent, exc)) from exc
 
-    def save(self, model: Forecaster, window: TrainingWindow) -> ModelVersion:
-        """Write a new version atomically; ModelError (nothing left behind) if it cannot."""
+    def save(self, model: Forecaster, window: TrainingWindow, name: str | None = None
+             ) -> ModelVersion:
+        """Write a new version atomically under `name` (default the model's own name, see
+        `artefact_name`); ModelError (nothing left behind) if it cannot."""
         created = datetime.now(UTC)
         version_id = f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-        parent = self.root / model.name
+        artefact = name or model.name
+        parent = self.root / artefact
         version = ModelVersion(
-            version_id, model.name, created, window.trained_from, window.trained_until,
+            version_id, artefact, created, window.trained_from, window.trained_until,
             window.data_fingerprint, parent / version_id, describe(model, window),
         )
         tmp: Path | None = None

@@ -30,6 +30,7 @@ from aeforecast.batch.runs import RunId
 from aeforecast.errors import ForecastError
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
+from forecast.targets import DEFAULT_TARGET, Target
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
 TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]
@@ -109,12 +110,14 @@ def new_run_id(now: datetime | None = None) -> RunId:
 
 
 def find_complete_run(
-    store: Store, as_of: date, fingerprint: str, model: str, horizon: int
+    store: Store, as_of: date, fingerprint: str, model: str, horizon: int,
+    target: Target = DEFAULT_TARGET,
 ) -> RunId | None:
-    """The complete run already made from the same data, model and horizon, if any."""
+    """The complete run already made from the same data, model, horizon and target, if any."""
     runs = t.forecast_runs
     stmt = sa.select(runs.c.run_id).where(
         runs.c.status == "complete",
+        runs.c.target == target,
         runs.c.as_of == as_of,
         runs.c.data_fingerprint == fingerprint,
         runs.c.model == model,
@@ -136,14 +139,14 @@ def abandon_running_runs(store: Store) -> list[RunId]:
 
 def begin_run(
     store: Store, *, as_of: date, horizon: int, model: str, fingerprint: str,
-    metadata: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None, target: Target = DEFAULT_TARGET,
 ) -> RunId:
     run_id = new_run_id()
     with store.transaction() as conn:
         conn.execute(
             sa.insert(t.forecast_runs).values(
                 run_id=run_id, as_of=as_of, horizon=horizon, created_at=datetime.now(UTC),
-                status="running", model=model, data_fingerprint=fingerprint,
+                status="running", model=model, data_fingerprint=fingerprint, target=target,
                 metadata=json.dumps(metadata or {}, default=str),
             )
         )

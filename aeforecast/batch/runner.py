@@ -23,7 +23,7 @@ import polars as pl
 from aeforecast.batch import run_store
 from aeforecast.batch.expectation import expectation_of
 from aeforecast.batch.fallback import fallback_forecast
-from aeforecast.batch.inputs import BatchInputs, load_inputs, temperature_coverage
+from aeforecast.batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
 from aeforecast.batch.modelling import (
     ModelChoice,
     ModelInUse,
@@ -34,12 +34,14 @@ from aeforecast.batch.modelling import (
     model_trusts,
     obtain_model,
 )
-from aeforecast.batch.registry import ModelRegistry
+from aeforecast.batch.registry import ModelRegistry, artefact_name
 from aeforecast.batch.runs import RunId, latest_complete_run
+from aeforecast.errors import NotFoundError
 from aeforecast.store import Store
 from forecast.catalog import DEFAULT_MODEL
 from forecast.drivers import baseline_drivers, explain
 from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
+from forecast.targets import DEFAULT_TARGET, TARGETS, Target
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ class BatchOptions:
     horizon: int = 42
     retrain: RetrainPolicy = "auto"
     model: ModelName = DEFAULT_MODEL
+    target: Target = DEFAULT_TARGET
+
+    @property
+    def artefact(self) -> str:
+        return artefact_name(self.model, self.target)
 
 
 @dataclass(frozen=True)
@@ -93,19 +100,23 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
             log.warning("marked %d abandoned run(s) failed", len(abandoned),
                         extra={"fields": {"runs": abandoned}})
         report("load", f"reading data up to {options.as_of}")
-        inputs = load_inputs(store, options.as_of, options.horizon)
+        inputs = for_target(load_inputs(store, options.as_of, options.horizon), options.target)
+        if inputs is None:
+            raise NotFoundError(f"no {options.target} stored on or before {options.as_of} in "
+                                f"{store.url}")
         existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint,
-                                               options.model, options.horizon)
+                                               options.model, options.horizon, options.target)
         if existing is not None:
             log.info("run %s already holds these forecasts; nothing to do", existing)
             return BatchResult(existing, reused=True)
-        choice = choose_model(registry, options.model, options.retrain, options.as_of,
+        choice = choose_model(registry, options.artefact, options.retrain, options.as_of,
                               options.horizon)
         if choice.retrain:
-            registry.check_writable(options.model)
+            registry.check_writable(options.artefact)
         run_id = run_store.begin_run(
             store, as_of=options.as_of, horizon=options.horizon, model=options.model,
-            fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason})
+            fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason},
+            target=options.target)
         try:
             result = _make_run(store, registry, options, inputs, choice, run_id, report)
         except BaseException as exc:
@@ -124,7 +135,7 @@ def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,
     data = _only(inputs.data, served_trusts)
     report("model", f"{'training' if choice.retrain else 'loading'} {options.model} "
                     f"({choice.reason})")
-    in_use = obtain_model(registry, options.model, choice, inputs, data)
+    in_use = obtain_model(registry, options.model, choice, inputs, data, options.artefact)
     try:
         report("forecast", f"forecasting {len(inputs.trusts)} trusts, {options.horizon} days")
         served = _serve(options.model, in_use, inputs, data, served_trusts, short)
@@ -186,6 +197,7 @@ def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,
               served: Served) -> dict[str, Any]:
     return {
         "model": options.model,
+        "target": options.target,
         "model_version": None if in_use.version is None else in_use.version.version_id,
         "retrain": {"policy": options.retrain, "retrained": in_use.retrained, **in_use.notes},
         "data": {"first_date": inputs.first_date, "last_date": inputs.last_date,
@@ -198,8 +210,10 @@ def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,
 
 def _retain(store: Store, registry: ModelRegistry, in_use: ModelInUse) -> None:
     """Retention never fails a run that is already stored."""
-    latest = latest_complete_run(store)
-    protect = set(latest.model_versions if latest is not None else ())
+    protect: set[str] = set()
+    for target in TARGETS:
+        latest = latest_complete_run(store, target)
+        protect.update(latest.model_versions if latest is not None else ())
     if in_use.version is not None:
         protect.add(in_use.version.version_id)
     try:

@@ -18,6 +18,7 @@ from aeforecast.errors import NotFoundError
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
 from forecast.protocol import FORECAST_SCHEMA
+from forecast.targets import DEFAULT_TARGET, Target, parse_target
 
 RunId: TypeAlias = str
 
@@ -61,14 +62,16 @@ class RunInfo:
     model: str
     model_versions: tuple[str, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
+    target: Target = DEFAULT_TARGET
 
 
-def latest_complete_run(store: Store) -> RunInfo | None:
-    """The run the service serves: the newest as-of, then the newest completion; None if none."""
+def latest_complete_run(store: Store, target: Target = DEFAULT_TARGET) -> RunInfo | None:
+    """The run the service serves for `target`: the newest as-of, then the newest completion;
+    None if none."""
     runs = t.forecast_runs
     stmt = (
         sa.select(runs)
-        .where(runs.c.status == "complete")
+        .where(runs.c.status == "complete", runs.c.target == target)
         .order_by(runs.c.as_of.desc(), runs.c.completed_at.desc(), runs.c.run_id.desc())
         .limit(1)
     )
@@ -165,4 +168,5 @@ def _run_info(conn: sa.Connection, row: sa.RowMapping) -> RunInfo:
         model=row["model"],
         model_versions=tuple(v for v in versions if v is not None),
         metadata=json.loads(row["metadata"] or "{}"),
+        target=parse_target(row["target"]),
     )

@@ -54,6 +54,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="models to compare (default: the catalog's backtest set)")
     parser.add_argument("--truth", type=Path, metavar="FILE",
                         help="truth.parquet from `aeforecast synth`: adds the oracle's MAE")
+    parser.add_argument("--target", choices=["attendances", "admissions"],
+                        default="attendances",
+                        help="what to forecast (attendances); admissions need that column")
     parser.add_argument("--refit-every", type=_positive_int, default=4, metavar="N",
                         help="refit models every N origins; predict updates state between (4)")
     parser.set_defaults(handler=run)
@@ -67,12 +70,23 @@ def run(args: argparse.Namespace) -> int:
     from forecast.reliability import reliability
     from forecast.report import render_report
     from forecast.summary import summarise
+    from forecast.targets import parse_target, target_frame, target_truth
 
     started = time.perf_counter()
+    target = parse_target(args.target)
     models = build_models(parse_model_list(args.models))
-    data = ModelInput(_read_attendances(args.attendances),
+    series = target_frame(_read_attendances(args.attendances), target)
+    if series.is_empty():
+        raise InputError(f"{args.attendances}: no {target} to backtest on (the column is "
+                         "absent or empty)")
+    data = ModelInput(series,
                       _read_temperature(args.temperature) if args.temperature else None)
-    truth = _read_truth(args.truth) if args.truth else None
+    truth = None
+    if args.truth:
+        try:
+            truth = target_truth(_read_truth(args.truth), target)
+        except ValueError as exc:
+            raise InputError(f"{args.truth}: {exc}") from None
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} exists and is not a directory")
     origins = _origins(args, data.attendances)
@@ -88,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                         truth=truth)
     for name, entry in reliability(result.forecasts, data.attendances).items():
         summary["models"][name]["exceedance"] = entry
+    summary["target"] = target
     html = render_report(forecasts, summary)
     _write_outputs(args.out, {
         "forecasts.parquet": lambda p: result.forecasts.write_parquet(p),

@@ -3,7 +3,9 @@
 Exit codes: 0 the run is stored and every trust was forecast by the model (or an identical run
 already existed: its id is printed, nothing is stored); 1 the run is stored and complete but at
 least one trust was served by a fallback (see the run's trusts), or the batch failed and stored
-nothing; 2 bad usage. The run id is printed on stdout whenever a run is served.
+nothing; 2 bad usage. The run id is printed on stdout whenever a run is served. Where admissions
+are stored, a second run forecasts them (`admissions run <id>` on stderr); the attendances run is
+stored first and stands whatever happens to the admissions one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -48,12 +51,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="use actuals up to this day, forecast the days after (default today)")
     parser.add_argument("--retrain", choices=["auto", "always", "never"], default="auto",
                         help=RETRAIN_HELP)
+    parser.add_argument("--no-admissions", dest="admissions", action="store_false",
+                        help="forecast attendances only, even where admissions are stored "
+                             "(by default a second run forecasts admissions when any exist)")
     parser.add_argument("--model", default=None, metavar="NAME",
                         help="the model to serve (default: the project's default model)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from aeforecast.batch.inputs import has_admissions
     from aeforecast.batch.registry import ModelRegistry
     from aeforecast.batch.runner import BatchOptions, run_batch
     from aeforecast.settings import get_settings
@@ -65,15 +72,24 @@ def run(args: argparse.Namespace) -> int:
     build_models([model])  # an unknown name is bad usage (exit 2), before anything is touched
     options = BatchOptions(as_of=args.as_of or date.today(), horizon=args.horizon,
                            retrain=args.retrain, model=model)
+    registry = ModelRegistry(settings.model_dir)
     with _terminate_gracefully(), Store.from_settings(settings) as store, _progress() as report:
         store.migrate()
-        result = run_batch(store, ModelRegistry(settings.model_dir), options, report)
-    print(result.run_id)
-    if result.fallbacks:
-        print(f"warning: {len(result.fallbacks)} trust(s) served by a fallback: "
-              f"{', '.join(sorted(result.fallbacks))}", file=sys.stderr)
-        return 1
-    return 0
+        result = run_batch(store, registry, options, report)
+        print(result.run_id, flush=True)  # the attendances run is served whatever comes next
+        admissions = None
+        if args.admissions and has_admissions(store, options.as_of):
+            admissions = run_batch(store, registry, replace(options, target="admissions"),
+                                   report)
+            print(f"admissions run {admissions.run_id}", file=sys.stderr)
+    status = 0
+    for target, outcome in (("attendances", result), ("admissions", admissions)):
+        if outcome is not None and outcome.fallbacks:
+            what = "" if target == "attendances" else f"{target}: "
+            print(f"warning: {what}{len(outcome.fallbacks)} trust(s) served by a fallback: "
+                  f"{', '.join(sorted(outcome.fallbacks))}", file=sys.stderr)
+            status = 1
+    return status
 
 
 def _horizon(text: str) -> int:

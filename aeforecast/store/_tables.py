@@ -80,6 +80,7 @@ forecast_runs = sa.Table(
     sa.Column("model", sa.String(64), nullable=False),
     sa.Column("data_fingerprint", sa.String(64), nullable=False),
     sa.Column("metadata", sa.Text(), nullable=False, server_default="{}"),  # JSON
+    sa.Column("target", sa.String(16), nullable=False, server_default="attendances"),
 )
 
 run_trusts = sa.Table(

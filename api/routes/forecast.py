@@ -43,6 +43,11 @@ Include = Annotated[
                       "flu-season momentum and other factors contribute; they add up to "
                       "`point`."),
 ]
+TargetParam = Annotated[
+    Literal["attendances", "admissions"],
+    Query(description="What to forecast: type 1 attendances (default) or emergency admissions "
+                      "via A&E (served when admissions have been ingested)."),
+]
 Format = Annotated[
     Literal["json", "csv"] | None,
     Query(
@@ -73,10 +78,13 @@ async def get_forecast(
     fmt: Format = None,
     threshold: Threshold = None,
     include: Include = None,
+    target: TargetParam = "attendances",
 ) -> Response:
     """One trust's daily forecast with 80% and 95% intervals, one entry per requested day."""
     trust_code, snapshot = access.trust_code, access.snapshot
-    served = _served(snapshot, trust_code)
+    if target != "attendances":
+        snapshot = await request.app.state.admissions.snapshot()
+    served = _served(snapshot, trust_code, target)
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
     if offset < 0 or offset + days > len(served.days_json):
@@ -108,13 +116,14 @@ async def get_forecast(
                     headers=headers)
 
 
-def _served(snapshot: Snapshot, trust_code: str) -> TrustForecast:
+def _served(snapshot: Snapshot, trust_code: str, target: str) -> TrustForecast:
     if snapshot.run is None:
-        raise NoForecastError("no forecast run yet: the nightly batch has not run")
+        raise NoForecastError(f"no {target} forecast run yet: the nightly batch has not run"
+                              + (" on admissions data" if target != "attendances" else ""))
     served = snapshot.forecasts.get(trust_code)
     if served is None:
         raise NoForecastError(
-            f"the served run {snapshot.run.run_id} has no forecast for {trust_code}"
+            f"the served {target} run {snapshot.run.run_id} has no forecast for {trust_code}"
         )
     return served
 

@@ -28,6 +28,7 @@ def forecast_head(snapshot: Snapshot, served: TrustForecast) -> dict[str, Any]:
         "model_version": served.model_version,
         "generated_at": snapshot.generated_at,
         "as_of": snapshot.run.as_of.isoformat(),
+        "target": snapshot.run.target,
     }
 
 
