@@ -44,8 +44,7 @@ def main() -> int:
         args.out = RESULTS.with_name(f"{RESULTS.stem}{suffix}.json")
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as tmp:
         data, out = Path(tmp) / "data", Path(tmp) / "backtest"
-        _run("synth", "--out", data, "--trusts", args.trusts, "--years", args.years,
-             "--end", args.end, "--seed", args.seed)
+        synthesise(data, args.trusts, args.years, args.end, args.seed)
         started = time.perf_counter()
         command: list[Any] = [
             "backtest", "--attendances", data / "attendances.parquet", "--temperature",
@@ -61,6 +60,12 @@ def main() -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     _print(result)
     return 0
+
+
+def synthesise(out: Path, trusts: int, years: int, end: str, seed: int) -> None:
+    """`aeforecast synth` into `out`: attendances, temperature and truth parquet files."""
+    _run("synth", "--out", out, "--trusts", trusts, "--years", years, "--end", end,
+         "--seed", seed)
 
 
 def _run(*args: Any) -> None:

@@ -1,0 +1,56 @@
+"""The markdown tables and the three ratios that matter, from a results dictionary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = ["model", "trusts", "MAE", "MASE", "MAPE", "80% cov", "95% cov", "pinball",
+           "MAE / oracle", "ours MAE / its MAE (same rows)", "wall s", "peak MB"]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """One dataset's table, its ratios and the models that are absent with the reason."""
+    lines = [f"**{result['dataset']}** ({result['n_trusts']} trusts, {result['origins']} "
+             f"origins, horizon {result['horizon']}; load average {result['loadavg_start']} "
+             f"at start, {result['loadavg_end']} at end)", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    for name, m in result["models"].items():
+        same = m.get("ours_same_rows")
+        versus = _ratio(same["mae"], m["mae"]) if same else None
+        cells = [f"`{name}`", str(m["n_trusts"]), _f(m["mae"], 2), _f(m["mase"]),
+                 _f(m["mape"]), _f(m["coverage80"]), _f(m["coverage95"]), _f(m["pinball"], 2),
+                 _f(m.get("mae_vs_oracle")), _f(versus), _f(m["wall_s"], 1),
+                 _f(m["peak_rss_mb"], 0)]
+        lines.append("| " + " | ".join(cells) + " |")
+    for name, reason in result.get("absent", {}).items():
+        lines.append(f"\n`{name}` absent: {reason}")
+    ratios = result["ratios"]
+    lines += ["", f"- our MAE / best peer's MAE: {_f(ratios['mae_vs_best_peer'])} "
+                  f"(best peer: `{ratios['best_peer']}`, on its rows)",
+              f"- our wall time / mlforecast's: {_f(ratios['wall_vs_mlforecast'])}",
+              f"- our MAE / oracle MAE: {_f(ratios['mae_vs_oracle'])}"]
+    return "\n".join(lines)
+
+
+def ratios(models: dict[str, Any], ours: str) -> dict[str, Any]:
+    """The best peer is the one whose MAE comes closest to (or under) ours on its own rows."""
+    peers = {name: m for name, m in models.items() if name != ours and m.get("ours_same_rows")}
+    best = max(peers, key=lambda n: peers[n]["ours_same_rows"]["mae"] / peers[n]["mae"],
+               default=None)
+    own = models.get(ours, {})
+    return {
+        "best_peer": best,
+        "mae_vs_best_peer": (_ratio(peers[best]["ours_same_rows"]["mae"], peers[best]["mae"])
+                             if best else None),
+        "wall_vs_mlforecast": (_ratio(own.get("wall_s"), models["mlforecast"]["wall_s"])
+                               if "mlforecast" in models else None),
+        "mae_vs_oracle": own.get("mae_vs_oracle"),
+    }
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    return None if num is None or not den else round(num / den, 4)
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
