@@ -8,8 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.backtest_synthetic", "bench.batch", "bench.api_load", "bench.hourly_calibration",
-           "bench.exceedance_calibration", "bench.drivers_whatif"]
+BENCHES = ["bench.backtest_synthetic", "bench.peers", "bench.batch", "bench.api_load",
+           "bench.hourly_calibration", "bench.exceedance_calibration", "bench.drivers_whatif"]
 
 
 def main() -> int:

@@ -48,7 +48,7 @@ def main() -> int:
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         parser.error(f"unknown model(s) {unknown}; known: {', '.join(MODELS)}")
-    datasets = ["synthetic", "cardiff"] if args.dataset == "all" else [args.dataset]
+    datasets = ["cardiff", "synthetic"] if args.dataset == "all" else [args.dataset]
     for name in datasets:
         with tempfile.TemporaryDirectory(prefix=f"bench-peers-{name}-") as tmp:
             result = run_dataset(name, Path(tmp), names, args.subset_trusts, args.timeout)

@@ -35,7 +35,7 @@ MODELS: dict[str, Entry] = {
     "autoets": Entry("bench.peers.statsforecast_peers:run_autoets", "subset",
                      "statsforecast AutoETS(season 7), refit every 4 origins"),
     "mstl": Entry("bench.peers.statsforecast_peers:run_mstl", "subset",
-                  "statsforecast MSTL(7, 365) + AutoARIMA trend with temperature, refit every 4"),
+                  "statsforecast MSTL(7, 365), AutoETS trend, refit every 4 origins"),
     "prophet": Entry("bench.peers.prophet_peer:run", "subset",
                      "Prophet, UK bank holidays, temperature regressor, refit every origin"),
 }
