@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from bench.peers.common import OriginMismatch, checked, from_nixtla, long_frame
+from bench.peers.common import OriginMismatch, _to_pandas, checked, from_nixtla, long_frame
 from bench.peers.datasets import Dataset
 from bench.peers.report import markdown, ratios
 from bench.peers.scoring import score
@@ -58,7 +58,7 @@ def nixtla_cv(cutoffs: list[date], model: str = "m") -> pl.DataFrame:
 
 def test_from_nixtla_keeps_the_contracts_origins() -> None:
     cv = nixtla_cv(origins()).with_columns(pl.col("cutoff", "ds").cast(pl.Datetime("ns")))
-    frame = from_nixtla(cv.to_pandas(), "m", origins(), 14)
+    frame = from_nixtla(_to_pandas(cv), "m", origins(), 14)
     assert frame.columns == FORECAST_COLUMNS
     assert sorted(frame["origin"].unique().to_list()) == origins()
     assert frame["horizon"].to_list()[:3] == [1, 2, 3]
@@ -68,13 +68,13 @@ def test_from_nixtla_keeps_the_contracts_origins() -> None:
 def test_a_shifted_cutoff_is_refused() -> None:
     shifted = [o - timedelta(days=1) for o in origins()]
     with pytest.raises(OriginMismatch, match="not the contract's"):
-        from_nixtla(nixtla_cv(shifted).to_pandas(), "m", origins(), 14)
+        from_nixtla(_to_pandas(nixtla_cv(shifted)), "m", origins(), 14)
     with pytest.raises(OriginMismatch, match="not the contract's"):
-        from_nixtla(nixtla_cv(origins()[1:]).to_pandas(), "m", origins(), 14)
+        from_nixtla(_to_pandas(nixtla_cv(origins()[1:])), "m", origins(), 14)
 
 
 def test_a_horizon_past_the_contracts_is_refused() -> None:
-    frame = from_nixtla(nixtla_cv(origins()).to_pandas(), "m", origins(), 14)
+    frame = from_nixtla(_to_pandas(nixtla_cv(origins())), "m", origins(), 14)
     late = frame.with_columns(pl.col("date") + pl.duration(days=1),
                               pl.col("horizon") + 1)
     with pytest.raises(OriginMismatch, match="outside 1..14"):

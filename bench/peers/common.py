@@ -47,7 +47,16 @@ def long_frame(data: ModelInput, with_temperature: bool = True) -> pd.DataFrame:
         frame = frame.join(temperature_frame(data), on=["unique_id", "ds"], how="left")
         frame = frame.with_columns(
             pl.col("temperature").forward_fill().backward_fill().over("unique_id"))
-    return frame.with_columns(pl.col("ds").cast(pl.Datetime("ns"))).to_pandas()
+    return _to_pandas(frame.with_columns(pl.col("ds").cast(pl.Datetime("ns"))))
+
+
+def _to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
+    """Column by column through numpy: no pyarrow needed (it is not a project dependency).
+    Dates become datetime64[ns], as Nixtla's tools expect."""
+    import pandas as pd
+
+    frame = frame.with_columns(pl.col(pl.Date).cast(pl.Datetime("ns")))
+    return pd.DataFrame({name: frame[name].to_numpy() for name in frame.columns})
 
 
 def temperature_frame(data: ModelInput) -> pl.DataFrame:
@@ -66,8 +75,10 @@ def from_nixtla(cv: pd.DataFrame, model: str, origins: Sequence[date], horizon: 
 
     Refuses a result whose cutoffs are not exactly the contract's origins.
     """
-    frame = pl.from_pandas(cv if "unique_id" in cv.columns else cv.reset_index())
-    frame = frame.select(
+    flat = cv if "unique_id" in cv.columns else cv.reset_index()
+    columns = ["unique_id", "cutoff", "ds", model,
+               *[f"{model}-{side}-{level}" for level in LEVELS for side in ("lo", "hi")]]
+    frame = pl.DataFrame({name: flat[name].to_numpy() for name in columns}).select(
         pl.col("unique_id").cast(pl.String).alias("trust_code"),
         pl.col("cutoff").cast(pl.Date).alias("origin"),
         pl.col("ds").cast(pl.Date).alias("date"),
