@@ -113,6 +113,9 @@ def test_peers_are_scored_against_ours_on_their_own_rows() -> None:
     assert models["one"]["n_trusts"] == 1
     assert models["one"]["ours_same_rows"]["mae"] == pytest.approx(2.0)  # RAA only
     assert models["wide"]["ours_same_rows"]["mae"] == pytest.approx(22 / 3)
+    paired = models["one"]["ours_vs_this"]  # errors are constant: every resample agrees
+    assert paired["mae_ratio"] == pytest.approx(2 / 3) and paired["origins_won"] == 3
+    assert paired["ci95"] == pytest.approx([2 / 3, 2 / 3])
     for entry in models.values():
         entry.update(wall_s=1.0, peak_rss_mb=10.0)
     found = ratios(models, "ensemble")
@@ -120,7 +123,7 @@ def test_peers_are_scored_against_ours_on_their_own_rows() -> None:
     table = markdown({"dataset": "tiny", "n_trusts": 3, "origins": 3, "horizon": 14,
                       "loadavg_start": [1, 1, 1], "loadavg_end": [1, 1, 1],
                       "models": models, "ratios": found, "absent": {"prophet": "not here"}})
-    assert "| `one` | 1 |" in table and "`prophet` absent: not here" in table
+    assert "| `one` | 1 |" in table and "0.667 [0.667, 0.667] | 3/3 |" in table and "`prophet` absent: not here" in table
 
 
 def test_statsforecast_seasonal_naive_lands_on_the_contracts_origins() -> None:

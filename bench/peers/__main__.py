@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ def main() -> int:
                         help="trusts for the per-series peers (AutoETS, MSTL, Prophet)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per model")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                        help="also keep each dataset's data and forecasts in DIR/<dataset>/ "
+                             "(for bench.peers.rescore)")
     args = parser.parse_args()
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
@@ -52,6 +56,8 @@ def main() -> int:
     for name in datasets:
         with tempfile.TemporaryDirectory(prefix=f"bench-peers-{name}-") as tmp:
             result = run_dataset(name, Path(tmp), names, args.subset_trusts, args.timeout)
+            if args.keep:
+                shutil.copytree(tmp, args.keep / name, dirs_exist_ok=True)
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / f"peers_{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         print(markdown(result), flush=True)

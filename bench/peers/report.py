@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 COLUMNS = ["model", "trusts", "MAE", "MASE", "MAPE", "80% cov", "95% cov", "pinball",
-           "MAE / oracle", "ours MAE / its MAE (same rows)", "wall s", "peak MB"]
+           "MAE / oracle", "ours MAE / its MAE, same rows [95% CI]", "origins ours won",
+           "wall s", "peak MB"]
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -15,17 +16,17 @@ def markdown(result: dict[str, Any]) -> str:
              f"at start, {result['loadavg_end']} at end)", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
     for name, m in result["models"].items():
-        same = m.get("ours_same_rows")
-        versus = _ratio(same["mae"], m["mae"]) if same else None
         cells = [f"`{name}`", str(m["n_trusts"]), _f(m["mae"], 2), _f(m["mase"]),
                  _f(m["mape"]), _f(m["coverage80"]), _f(m["coverage95"]), _f(m["pinball"], 2),
-                 _f(m.get("mae_vs_oracle")), _f(versus), _f(m["wall_s"], 1),
+                 _f(m.get("mae_vs_oracle")), *_versus(m), _f(m["wall_s"], 1),
                  _f(m["peak_rss_mb"], 0)]
         lines.append("| " + " | ".join(cells) + " |")
     for name, reason in result.get("absent", {}).items():
         lines.append(f"\n`{name}` absent: {reason}")
     ratios = result["ratios"]
+    best = result["models"].get(ratios["best_peer"] or "", {})
     lines += ["", f"- our MAE / best peer's MAE: {_f(ratios['mae_vs_best_peer'])} "
+                  f"{_versus(best)[0].split(' ', 1)[-1] if best else ''} "
                   f"(best peer: `{ratios['best_peer']}`, on its rows)",
               f"- our wall time / mlforecast's: {_f(ratios['wall_vs_mlforecast'])}",
               f"- our MAE / oracle MAE: {_f(ratios['mae_vs_oracle'])}"]
@@ -46,6 +47,16 @@ def ratios(models: dict[str, Any], ours: str) -> dict[str, Any]:
                                if "mlforecast" in models else None),
         "mae_vs_oracle": own.get("mae_vs_oracle"),
     }
+
+
+def _versus(entry: dict[str, Any]) -> list[str]:
+    """'ratio [lo, hi]' and 'won/origins' against ours, or dashes for ours itself."""
+    paired = entry.get("ours_vs_this")
+    if not paired or paired.get("mae_ratio") is None:
+        return ["—", "—"]
+    lo, hi = paired["ci95"]
+    return [f"{paired['mae_ratio']:.3f} [{lo:.3f}, {hi:.3f}]",
+            f"{paired['origins_won']}/{paired['origins']}"]
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from bench.peers.datasets import Dataset
@@ -15,6 +16,7 @@ from forecast.metrics import ALL_METRICS, evaluate, oracle, with_mase_scale
 
 KEYS = ["trust_code", "origin", "horizon"]
 HEADLINE = ["mae", "mase", "mape", "coverage80", "coverage95", "pinball", "width80", "n"]
+BOOTSTRAP_DRAWS = 2000
 
 
 def scored_frame(dataset: Dataset, forecasts: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
@@ -40,8 +42,31 @@ def score(dataset: Dataset, forecasts: Mapping[str, pl.DataFrame], ours: str
             same = frame.filter(pl.col("model") == ours).join(rows.select(KEYS), on=KEYS,
                                                                 how="semi")
             entry["ours_same_rows"] = _metrics(same, dataset)
+            entry["ours_vs_this"] = paired(same, rows)
         result[name] = entry
     return result
+
+
+def paired(ours: pl.DataFrame, peer: pl.DataFrame, seed: int = 5) -> dict[str, Any]:
+    """Our MAE / the peer's on the same rows, with a 95% bootstrap interval over origins.
+
+    Origins are resampled whole (a winter wave moves every trust and horizon of an origin
+    together), so the interval reflects how much the ratio depends on which weeks were tested.
+    """
+    def by_origin(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        scored = frame.filter(pl.col("actual").is_not_null())
+        return scored.group_by("origin").agg((pl.col("point") - pl.col("actual")).abs().sum()
+                                             .alias(name))
+
+    table = by_origin(ours, "ours").join(by_origin(peer, "peer"), on="origin").sort("origin")
+    a, b = table["ours"].to_numpy(), table["peer"].to_numpy()
+    if len(a) == 0 or b.sum() == 0:
+        return {"mae_ratio": None, "ci95": None, "origins_won": None, "origins": 0}
+    draws = np.random.default_rng(seed).integers(0, len(a), (BOOTSTRAP_DRAWS, len(a)))
+    ratios = a[draws].sum(axis=1) / b[draws].sum(axis=1)
+    return {"mae_ratio": _clean(float(a.sum() / b.sum())),
+            "ci95": [_clean(float(q)) for q in np.quantile(ratios, [0.025, 0.975])],
+            "origins_won": int((a < b).sum()), "origins": len(a)}
 
 
 def _metrics(rows: pl.DataFrame, dataset: Dataset) -> dict[str, Any]:
