@@ -6,8 +6,10 @@ forecast request only slices lists and joins bytes. Whether a newer run exists i
 most once per `refresh_seconds`, in a worker thread, and while that check runs other requests
 keep being served from the copy in hand (stale by at most a second or so).
 
-If the database goes away, the copy in hand keeps serving; readiness (`/readyz`) asks the
-database itself and reports it.
+If the database goes away, the copy in hand keeps serving (a rota tool at 3 a.m. keeps its
+forecasts through a database restart), marked with the time the database stopped answering,
+which the forecast route sends as `X-Database-Unavailable-Since`; readiness (`/readyz`) asks the
+database itself and answers 503 with the reason. What is not in memory fails with a clean 503.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -63,6 +65,7 @@ class Snapshot:
     forecasts: dict[str, TrustForecast]
     trusts: frozenset[str]
     checked_at: float
+    unavailable_since: datetime | None = None  # the database stopped answering: served from memory
 
     @property
     def generated_at(self) -> str | None:
@@ -144,7 +147,10 @@ class ServingCache:
             if previous is None:
                 raise
             log.warning("cannot refresh the served run; serving the one in memory", exc_info=True)
-            snap = Snapshot(previous.run, previous.forecasts, previous.trusts, time.monotonic())
+            since = previous.unavailable_since or datetime.now(UTC)
+            snap = Snapshot(
+                previous.run, previous.forecasts, previous.trusts, time.monotonic(), since
+            )
         self._snapshot = snap
         return snap
 

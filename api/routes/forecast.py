@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1/trusts", tags=["forecast"])
 
 CSV_TYPE = "text/csv; charset=utf-8"
 CSV_HEADER = ",".join(["trust_code", "date", *DAY_FIELDS])
+UNAVAILABLE_HEADER = "X-Database-Unavailable-Since"
 CACHE_CONTROL = "private, no-cache"  # keep it, but ask again with If-None-Match (a 304 is cheap)
 
 Start = Annotated[
@@ -104,6 +105,8 @@ async def get_forecast(
         "X-Model": served.model,
         "X-Model-Version": served.model_version or "",
     }
+    if snapshot.unavailable_since is not None:  # served from memory while the database is away
+        headers[UNAVAILABLE_HEADER] = snapshot.unavailable_since.isoformat(timespec="seconds")
     if _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     if extra:
