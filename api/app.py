@@ -115,7 +115,7 @@ def create_app(
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, plus what every /v1/ operation shares: the bearer scheme (see
-    api.deps), 429 (api.ratelimit) and, with a body, 415 (api.middleware)."""
+    api.deps), 429 (api.ratelimit) and, with a body, 415 (api.errors)."""
     if app.openapi_schema is None:
         document = get_openapi(
             title=app.title,

@@ -3,7 +3,7 @@
     ForecastError subclasses    -> the status in STATUS, {"error": {"code", "message"}}
     request validation          -> 422 invalid_input, naming the field
     unknown path / method       -> 404 / 405 with the same body
-    a body that is not JSON     -> 415 (by Content-Type, api.middleware) or 422 (undecodable)
+    a body that is not JSON     -> 415 (by Content-Type) or 422 (undecodable)
     database failures           -> 503 store_unavailable, a generic message (details logged)
     anything else               -> 500 internal_error, generic, logged with the request id
                                    (caught by the request middleware: see api.middleware)
@@ -102,8 +102,18 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     return error_response(503, StoreUnavailableError.code, STORE_UNAVAILABLE)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if not _is_json(media_type) and any(e.get("loc", ())[:1] == ("body",) for e in exc.errors()):
+        # FastAPI leaves a body it does not read as JSON unparsed ("Input should be a valid
+        # list"); say what is really wrong. Only routes with a body get here, after routing
+        # (405) and the key checks (401/403), so those still come first.
+        shown = media_type or "none"
+        return error_response(
+            415, "unsupported_media_type",
+            f"Content-Type {shown}: send the body as JSON, Content-Type: application/json",
+        )
     details = [_validation_detail(error) for error in exc.errors()]
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details[:10])
     return error_response(422, InputError.code, message or "invalid request", details)
@@ -131,6 +141,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa.exc.InterfaceError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+def _is_json(media_type: str) -> bool:
+    """application/json, or a JSON-based type such as application/problem+json."""
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 def _validation_detail(error: dict[str, Any]) -> dict[str, str]:

@@ -6,8 +6,7 @@ on the path that must serve a thousand forecasts a second.
 - `X-Request-ID`: an incoming one is kept if it is sane (1-128 of `A-Za-z0-9._:-`), otherwise a
   fresh one is made; it is on every response and in the access log line.
 - Bodies over `max_body` bytes are refused with 413 before the app sees them (by Content-Length,
-  or by counting a chunked body while buffering it); a body sent to /v1/ that is not declared
-  JSON with 415 (a form or text body would otherwise surface as "Input should be a valid list").
+  or by counting a chunked body while buffering it).
 - Security headers on every response; `Cache-Control: no-store` unless a route chose otherwise.
 - Any exception escaping the app becomes a 500 with a generic message, logged with the id.
 """
@@ -73,12 +72,6 @@ class RequestMiddleware:
 
         try:
             if scope["method"] in _BODY_METHODS:
-                media_type = _media_type(scope)
-                if scope["path"].startswith("/v1/") and not _is_json(media_type):
-                    await _send_error(send_with_headers, 415, "unsupported_media_type",
-                                      f"Content-Type {media_type or 'none'}: send "
-                                      "Content-Type: application/json")
-                    return
                 bounded = await self._bounded(scope, receive)
                 if bounded is None:
                     await _send_error(send_with_headers, 413, "payload_too_large", self._too_big())
@@ -163,17 +156,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-def _media_type(scope: Scope) -> str:
-    return (_header(scope, b"content-type") or "").partition(";")[0].strip().lower()
-
-
-def _is_json(media_type: str) -> bool:
-    """application/json, or a JSON-based type such as application/problem+json."""
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
 
 
 def _extra_headers(request_id: str, path: str) -> list[tuple[bytes, bytes]]:
