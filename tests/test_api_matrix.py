@@ -47,6 +47,8 @@ YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 class Policy:
     scope: Scope | None  # None: no key needed
     per_trust: bool = False  # the path names a trust
+    html: bool = False  # a page for people: its errors are pages too, not the JSON body
+    ok: int = 200
 
 
 PUBLIC = Policy(None)
@@ -67,6 +69,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("PUT", "/v1/trusts/{trust_code}/thresholds"): Policy("admin", per_trust=True),
     ("GET", "/v1/trusts/{trust_code}/alerts"): Policy("read", per_trust=True),
     ("POST", "/v1/trusts/{trust_code}/forecast/scenario"): Policy("read", per_trust=True),
+    ("GET", "/dashboard"): Policy("read", html=True),
+    ("GET", "/dashboard/{trust_code}"): Policy("read", per_trust=True, html=True),
+    ("GET", "/dashboard/logout"): Policy(None, html=True, ok=303),
+    ("GET", "/dashboard/static/dashboard.css"): Policy(None, html=True),
 }
 BODIES: dict[str, Any] = {
     "/v1/trusts/{trust_code}/attendances": [{"date": YESTERDAY, "attendances": 301}],
@@ -112,13 +118,13 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 def expected(cell: Cell) -> int:
     policy, credential = POLICIES[(cell.method, cell.path)], cell.credential
     if policy.scope is None:
-        return 200
+        return policy.ok
     if credential.scope is None:
         return 401
     if not scope_allows(credential.scope, policy.scope):
         return 403
     hidden = cell.target == "unknown" or (cell.target == "other" and credential.restricted)
-    return 404 if policy.per_trust and hidden else 200
+    return 404 if policy.per_trust and hidden else policy.ok
 
 
 def cells(routes: set[tuple[str, str]], credentials: list[Credential]) -> Iterator[Cell]:
@@ -151,7 +157,8 @@ def probe(client: httpx.Client, cell: Cell) -> httpx.Response:
     token = cell.credential.token
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     body = BODIES.get(cell.path) if cell.method in ("POST", "PUT") else None
-    return client.request(cell.method, cell.url, headers=headers, json=body)
+    return client.request(cell.method, cell.url, headers=headers, json=body,
+                          follow_redirects=False)
 
 
 def check(client: httpx.Client, all_cells: list[Cell]) -> list[str]:
@@ -163,7 +170,7 @@ def check(client: httpx.Client, all_cells: list[Cell]) -> list[str]:
         if response.status_code != want:
             wrong.append(f"{cell.method} {cell.url} as {cell.credential.name}: "
                          f"{response.status_code}, expected {want}: {response.text[:120]}")
-        elif want >= 400:
+        elif want >= 400 and not POLICIES[(cell.method, cell.path)].html:
             body = response.json()
             assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
             if want == 404:
@@ -191,7 +198,8 @@ def test_every_route_is_classified(tmp_path: Path) -> None:
     assert not unclassified, f"give these routes a policy in POLICIES: {sorted(unclassified)}"
     assert set(POLICIES) == routes, f"routes gone: {sorted(set(POLICIES) - routes)}"
     for (_method, path), policy in POLICIES.items():
-        assert path.startswith("/v1/") == (policy.scope is not None), path
+        if path.startswith("/v1/"):
+            assert policy.scope is not None and not policy.html, path
 
 
 def test_the_whole_matrix_in_process(database_url: str, credentials: list[Credential]) -> None:
