@@ -1,8 +1,9 @@
 """The soak's traffic: an open-loop asyncio + httpx client in its own process.
 
-Requests start at a fixed rate whatever the server does (a closed loop would slow down with the
-server and hide a stall); at most `connections` are in flight, and a request that cannot start
-because all are busy is counted as `late`. The mix is what a rostering estate sends: mostly
+Requests are scheduled at a fixed rate whatever the server does (a closed loop would slow down
+with the server and hide a stall); at most `connections` are in flight, and a scheduled request
+that finds them all busy is not sent but counted (`late_starts`): a server that keeps up has
+none. The mix is what a rostering estate sends: mostly
 forecast reads for random trusts (JSON and CSV, random windows), some actuals posted back, and
 now and then the trust list, readiness and metrics.
 """
@@ -97,14 +98,14 @@ async def _drive(plan: Plan) -> dict[str, Any]:
         tasks: set[asyncio.Task[None]] = set()
         started = time.perf_counter()
         sent = 0
+        scheduled = 0
         while (now := time.perf_counter() - started) < plan.seconds:
-            due = int(now * plan.rate) - sent
-            for _ in range(due):
-                if slots.locked():
+            for _ in range(int(now * plan.rate) - scheduled):
+                scheduled += 1
+                if slots.locked():  # every connection busy: this one is not sent, but counted
                     late += 1
-                    await slots.acquire()
-                else:
-                    await slots.acquire()
+                    continue
+                await slots.acquire()
                 task = asyncio.create_task(one(rng.choices(kinds, weights)[0]))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)

@@ -46,7 +46,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--trusts", type=int, default=30)
-    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--years", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=RESULTS)
