@@ -12,8 +12,7 @@ COLUMNS = ["model", "trusts", "MAE", "MASE", "MAPE", "80% cov", "95% cov", "pinb
 def markdown(result: dict[str, Any]) -> str:
     """One dataset's table, its ratios and the models that are absent with the reason."""
     lines = [f"**{result['dataset']}** ({result['n_trusts']} trusts, {result['origins']} "
-             f"origins, horizon {result['horizon']}; load average {result['loadavg_start']} "
-             f"at start, {result['loadavg_end']} at end)", "",
+             f"origins, horizon {result['horizon']}; {_load(result)})", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
     for name, m in result["models"].items():
         cells = [f"`{name}`", str(m["n_trusts"]), _f(m["mae"], 2), _f(m["mase"]),
@@ -47,6 +46,14 @@ def ratios(models: dict[str, Any], ours: str) -> dict[str, Any]:
                                if "mlforecast" in models else None),
         "mae_vs_oracle": own.get("mae_vs_oracle"),
     }
+
+
+def _load(result: dict[str, Any]) -> str:
+    """The 1-minute load average at the start and end of each run that measured the models."""
+    runs = result.get("runs") or [result | {"models": list(result["models"])}]
+    return "; ".join(f"load average {r['loadavg_start'][0]} at start, {r['loadavg_end'][0]} at "
+                     f"end" + (f" of the run of {', '.join(r['models'])}" if len(runs) > 1 else "")
+                     for r in runs)
 
 
 def _versus(entry: dict[str, Any]) -> list[str]:
