@@ -11,7 +11,8 @@ COLUMNS = ["model", "trusts", "MAE", "MASE", "MAPE", "80% cov", "95% cov", "pinb
 
 def markdown(result: dict[str, Any]) -> str:
     """One dataset's table, its ratios and the models that are absent with the reason."""
-    lines = [f"**{result['dataset']}** ({result['n_trusts']} trusts, {result['origins']} "
+    lines = [f"**{result['dataset']}** ({result['n_trusts']} trust"
+             f"{'' if result['n_trusts'] == 1 else 's'}, {result['origins']} "
              f"origins, horizon {result['horizon']}; {_load(result)})", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
     for name, m in result["models"].items():
