@@ -68,7 +68,8 @@ def prepare(
         last_actual=pl.when(pl.col("y").is_not_null()).then(pl.col("date"))
         .forward_fill().over("trust_code"),
     )
-    return PreparedHistory(end, history, _national(history, config), exogenous, config)
+    national = national_from_sums(national_sums(history, config), config)
+    return PreparedHistory(end, history, national, exogenous, config)
 
 
 def training_rows(
@@ -196,17 +197,29 @@ def _exogenous(
     return pl.concat(calendars).join(weather, on=["trust_code", "date"], how="left")
 
 
-def _national(history: pl.DataFrame, config: FeatureConfig) -> pl.DataFrame:
-    """What the whole population of trusts did recently: pooled momentum and yearly ratios."""
+def national_sums(history: pl.DataFrame, config: FeatureConfig) -> pl.DataFrame:
+    """Per-date sums of levels over the trusts whose every level is known.
+
+    The one cross-trust dependency of the pipeline. Sums add up, so each partition of trusts can
+    compute its own and `national_from_sums` combines them (how `forecast.scaleout` prepares
+    features on Dask workers: reduce the partial sums, broadcast the national frame back).
+    """
     levels = [config.level_name(w) for w in config.level_windows]
-    complete = history.drop_nulls(levels)
-    sums = complete.group_by("date").agg(
+    return history.drop_nulls(levels).group_by("date").agg(
         *[pl.col(c).sum() for c in levels],
         national_ly_week=pl.col("centred_week").sum(),
         national_ly_level=pl.col(config.base_level).sum(),
     )
+
+
+def national_from_sums(sums: pl.DataFrame, config: FeatureConfig) -> pl.DataFrame:
+    """What the whole population of trusts did recently: pooled momentum and yearly ratios,
+    from one or more (concatenated) `national_sums` frames."""
+    levels = [config.level_name(w) for w in config.level_windows]
+    totals = sums.group_by("date").agg(
+        *[pl.col(c).sum() for c in [*levels, "national_ly_week", "national_ly_level"]])
     others = [w for w in config.level_windows if w != config.base_window]
-    return sums.select(
+    return totals.select(
         "date",
         *[(pl.col(config.level_name(w)) / pl.col(config.base_level)).alias(f"national_{m}")
           for w, m in zip(others, config.momentum_names(), strict=True)],

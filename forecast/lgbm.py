@@ -18,7 +18,13 @@ import numpy as np
 import polars as pl
 
 from features.config import DEFAULT_FEATURES, FeatureConfig
-from features.pipeline import feature_names, prediction_rows, prepare, training_rows
+from features.pipeline import (
+    PreparedHistory,
+    feature_names,
+    prediction_rows,
+    prepare,
+    training_rows,
+)
 from forecast.intervals import FloatArray, ResidualCalibrator
 from forecast.protocol import FORECAST_COLUMNS, ModelInput, empty_forecast
 
@@ -110,7 +116,16 @@ class GlobalLightGBM:
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self.booster is None or self.calibrator is None:
             raise RuntimeError("predict() before fit()")
-        rows = self.prediction_frame(data, origin, horizon)
+        return self.forecast_rows(self.prediction_frame(data, origin, horizon))
+
+    def predict_prepared(self, prepared: PreparedHistory, horizon: int) -> pl.DataFrame:
+        """Forecasts from features already prepared at the origin (on a Dask worker)."""
+        return self.forecast_rows(prediction_rows(prepared, horizon))
+
+    def forecast_rows(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Points and calibrated intervals for feature rows of one origin."""
+        if self.booster is None or self.calibrator is None:
+            raise RuntimeError("predict() before fit()")
         if rows.is_empty():
             return empty_forecast()
         point = self._point(self.booster, rows)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -24,6 +24,9 @@ from aeforecast.batch.registry import ModelRegistry, ModelVersion, TrainingWindo
 from aeforecast.errors import ModelError
 from forecast.catalog import build_models
 from forecast.protocol import FORECAST_SCHEMA, Forecaster, ModelInput, ModelName, TrustCode
+
+if TYPE_CHECKING:
+    from forecast.scaleout.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +87,14 @@ def model_trusts(inputs: BatchInputs) -> tuple[list[TrustCode], dict[TrustCode, 
 
 
 def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
-                 inputs: BatchInputs, data: ModelInput, artefact: str | None = None
+                 inputs: BatchInputs, data: ModelInput, artefact: str | None = None,
+                 cluster: Cluster | None = None
                  ) -> ModelInUse:
     """Load the chosen version, or train and save a new one (falling back to `choice.stale`).
 
     An artefact that no longer loads (a library upgrade, a damaged file) is replaced by a new
-    training rather than failing the night.
+    training rather than failing the night. With a Dask `cluster` the training runs there and
+    the ordinary fitted model is saved (loadable without Dask).
     """
     notes: dict[str, Any] = {}
     if not choice.retrain:
@@ -100,7 +105,7 @@ def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
             log.warning("%s; training a new version instead", exc)
             notes["load_failed"] = str(exc)
     try:
-        model = train(name, data, inputs.horizon)
+        model = train(name, data, inputs.horizon, cluster)
     except Exception as exc:  # a model that cannot fit must not sink the run
         notes["retrain_failed"] = f"{type(exc).__name__}: {exc}"
         log.exception("training %s failed", name)
@@ -112,13 +117,29 @@ def obtain_model(registry: ModelRegistry, name: ModelName, choice: ModelChoice,
     return ModelInUse(model, registry.save(model, window, artefact), True, notes)
 
 
-def train(name: ModelName, data: ModelInput, horizon: int) -> Forecaster:
+def train(name: ModelName, data: ModelInput, horizon: int, cluster: Cluster | None = None
+          ) -> Forecaster:
     model = build_models([name])[name]
     if getattr(model, "max_horizon", horizon) < horizon:
         model.max_horizon = horizon  # type: ignore[attr-defined]
     pause_at("train")
-    model.fit(data)
-    return model
+    if cluster is None:
+        model.fit(data)
+        return model
+    from forecast.scaleout import distribute, localise
+
+    distributed = distribute(model, cluster)
+    distributed.fit(data)
+    return localise(distributed)
+
+
+def on_cluster(model: Forecaster, cluster: Cluster | None) -> Forecaster:
+    """The model itself, or the same fitted model predicting on the Dask cluster."""
+    if cluster is None:
+        return model
+    from forecast.scaleout import distribute
+
+    return distribute(model, cluster)
 
 
 def forecast_all(model: Forecaster, data: ModelInput, trusts: list[TrustCode], as_of: date,

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -33,6 +33,7 @@ from aeforecast.batch.modelling import (
     forecast_all,
     model_trusts,
     obtain_model,
+    on_cluster,
 )
 from aeforecast.batch.registry import ModelRegistry, artefact_name
 from aeforecast.batch.runs import RunId, latest_complete_run
@@ -42,6 +43,9 @@ from forecast.catalog import DEFAULT_MODEL
 from forecast.drivers import baseline_drivers, explain
 from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
 from forecast.targets import DEFAULT_TARGET, TARGETS, Target
+
+if TYPE_CHECKING:
+    from forecast.scaleout.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,9 @@ class Served:
 
 
 def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
-              progress: Progress | None = None) -> BatchResult:
+              progress: Progress | None = None, cluster: Cluster | None = None) -> BatchResult:
+    """One run; with a Dask `cluster`, training and forecasting run on it (same store, same
+    artefacts, same run)."""
     report = progress or (lambda _phase, _text: None)
     started = time.monotonic()
     with run_store.batch_lock(store):
@@ -118,7 +124,8 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
             fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason},
             target=options.target)
         try:
-            result = _make_run(store, registry, options, inputs, choice, run_id, report)
+            result = _make_run(store, registry, options, inputs, choice, run_id, report,
+                               cluster)
         except BaseException as exc:
             _fail_quietly(store, run_id, exc)
             raise
@@ -130,19 +137,22 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
 
 def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,
               inputs: BatchInputs, choice: ModelChoice, run_id: RunId,
-              report: Progress) -> BatchResult:
+              report: Progress, cluster: Cluster | None = None) -> BatchResult:
     served_trusts, short = model_trusts(inputs)
     data = _only(inputs.data, served_trusts)
     report("model", f"{'training' if choice.retrain else 'loading'} {options.model} "
                     f"({choice.reason})")
-    in_use = obtain_model(registry, options.model, choice, inputs, data, options.artefact)
+    in_use = obtain_model(registry, options.model, choice, inputs, data, options.artefact,
+                          cluster)
     try:
         report("forecast", f"forecasting {len(inputs.trusts)} trusts, {options.horizon} days")
-        served = _serve(options.model, in_use, inputs, data, served_trusts, short)
+        served = _serve(options.model, in_use, inputs, data, served_trusts, short, cluster)
     finally:
         close(in_use.model)
     report("store", f"storing run {run_id}")
     metadata = _metadata(options, inputs, in_use, served)
+    if cluster is not None:
+        metadata["dask"] = cluster.describe()
     run_store.complete_run(store, run_id, served.forecasts, served.trusts, metadata,
                            in_use.version, served.drivers)
     report("retention", "pruning old model versions")
@@ -153,7 +163,8 @@ def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,
 
 
 def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data: ModelInput,
-           served_trusts: list[TrustCode], short: dict[TrustCode, str]) -> Served:
+           served_trusts: list[TrustCode], short: dict[TrustCode, str],
+           cluster: Cluster | None = None) -> Served:
     """The model's forecasts where it could, fallbacks (with reasons) everywhere else."""
     problems = dict(short)
     frames: list[pl.DataFrame] = []
@@ -162,8 +173,8 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
         problems.update({c: f"no model: {in_use.notes.get('retrain_failed')}"
                          for c in served_trusts})
     elif served_trusts:
-        good, failed = forecast_all(in_use.model, data, served_trusts, inputs.as_of,
-                                    inputs.horizon)
+        good, failed = forecast_all(on_cluster(in_use.model, cluster), data, served_trusts,
+                                    inputs.as_of, inputs.horizon)
         frames.append(good)
         drivers.append(explain_quietly(in_use.model, data, good))
         problems.update(failed)

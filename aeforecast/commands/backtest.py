@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from aeforecast.commands._dask import add_dask_option, cluster_for
 from aeforecast.errors import InputError
 
 if TYPE_CHECKING:
     from forecast.backtest import BacktestStep, ProgressFn
+    from forecast.protocol import Forecaster, ModelName
+    from forecast.scaleout.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="what to forecast (attendances); admissions need that column")
     parser.add_argument("--refit-every", type=_positive_int, default=4, metavar="N",
                         help="refit models every N origins; predict updates state between (4)")
+    add_dask_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -90,8 +94,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} exists and is not a directory")
     origins = _origins(args, data.attendances)
-    with _progress() as progress:
-        result = run_backtest(data, models, args.horizon, origins, args.refit_every, progress)
+    with _progress() as progress, cluster_for(args.dask) as cluster:
+        result = run_backtest(data, _on(models, cluster), args.horizon, origins,
+                              args.refit_every, progress)
     for model in models.values():
         getattr(model, "close", lambda: None)()
     forecasts = with_mase_scale(result.forecasts, data.attendances)
@@ -111,6 +116,16 @@ def run(args: argparse.Namespace) -> int:
     })
     _print_summary(summary, args.out)
     return 0
+
+
+def _on(models: dict[ModelName, Forecaster], cluster: Cluster | None
+        ) -> dict[ModelName, Forecaster]:
+    """The models as given, or the same models fitting and predicting on the Dask cluster."""
+    if cluster is None:
+        return models
+    from forecast.scaleout import distribute
+
+    return {name: distribute(model, cluster) for name, model in models.items()}
 
 
 def _origins(args: argparse.Namespace, attendances: pl.DataFrame) -> list[date]:

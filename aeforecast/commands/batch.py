@@ -21,6 +21,7 @@ from datetime import date
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from aeforecast.commands._dask import add_dask_option, cluster_for
 from aeforecast.commands.ingest import iso_date
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(by default a second run forecasts admissions when any exist)")
     parser.add_argument("--model", default=None, metavar="NAME",
                         help="the model to serve (default: the project's default model)")
+    add_dask_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -73,14 +75,15 @@ def run(args: argparse.Namespace) -> int:
     options = BatchOptions(as_of=args.as_of or date.today(), horizon=args.horizon,
                            retrain=args.retrain, model=model)
     registry = ModelRegistry(settings.model_dir)
-    with _terminate_gracefully(), Store.from_settings(settings) as store, _progress() as report:
+    with _terminate_gracefully(), Store.from_settings(settings) as store, \
+            _progress() as report, cluster_for(args.dask) as cluster:
         store.migrate()
-        result = run_batch(store, registry, options, report)
+        result = run_batch(store, registry, options, report, cluster)
         print(result.run_id, flush=True)  # the attendances run is served whatever comes next
         admissions = None
         if args.admissions and has_admissions(store, options.as_of):
             admissions = run_batch(store, registry, replace(options, target="admissions"),
-                                   report)
+                                   report, cluster)
             print(f"admissions run {admissions.run_id}", file=sys.stderr)
     status = 0
     for target, outcome in (("attendances", result), ("admissions", admissions)):

@@ -48,10 +48,18 @@ def snaive_calibrator(panel: Panel, days: int) -> ResidualCalibrator:
 
 def snaive_holdout(panel: Panel, days: int) -> tuple[ResidualCalibrator, dict[str, float]]:
     """The calibrator and each trust's MAE over the same rolling origins (its recent skill)."""
+    residuals, mae = snaive_residuals(panel, days)
+    return calibrate(*residuals), mae
+
+
+def snaive_residuals(panel: Panel, days: int
+                     ) -> tuple[tuple[IntArray, FloatArray, FloatArray], dict[str, float]]:
+    """(horizon, point, actual) over rolling daily origins in the last `days`, and each trust's
+    MAE there; pooled over partitions of trusts, they calibrate exactly as one panel would."""
     n = panel.n_days
     origins = np.arange(max(SEASON, n - days - MAX_CALIBRATED_HORIZON), n - 1, dtype=np.int64)
     if origins.size == 0:
-        return calibrate(np.empty(0, np.int64), np.empty(0), np.empty(0)), {}
+        return (np.empty(0, np.int64), np.empty(0), np.empty(0)), {}
     paths = snaive_paths(panel.values, origins, MAX_CALIBRATED_HORIZON)
     h = np.arange(1, MAX_CALIBRATED_HORIZON + 1)
     target = origins[:, None] + h[None, :]
@@ -62,9 +70,8 @@ def snaive_holdout(panel: Panel, days: int) -> tuple[ResidualCalibrator, dict[st
     seen = np.isfinite(errors).sum(axis=0)
     total = np.nansum(errors, axis=0)
     mae = {code: float(total[j] / seen[j]) for j, code in enumerate(panel.trusts) if seen[j]}
-    calibrator = calibrate(
-        horizon.reshape(-1).astype(np.int64), paths.reshape(-1), actual.reshape(-1))
-    return calibrator, mae
+    triples = (horizon.reshape(-1).astype(np.int64), paths.reshape(-1), actual.reshape(-1))
+    return triples, mae
 
 
 class SeasonalNaive:

@@ -1,0 +1,159 @@
+"""`--dask`: the batch and the backtest on a real LocalCluster give what one machine gives.
+
+Two single-threaded worker processes (as `--dask local` starts on this machine): LightGBM's
+distributed training needs one process per worker, so threads would not be honest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from test_batch_world import END, World, assert_whole, latest, world
+
+from aeforecast.batch.registry import ModelRegistry
+from aeforecast.batch.runner import BatchOptions, run_batch
+from aeforecast.batch.runs import read_run_forecast, run_trusts
+from aeforecast.store import Store
+from forecast.scaleout import Cluster, connect
+
+TRUSTS = 10
+AS_OF = END - timedelta(days=28)  # the 28 days after it hold actuals to score against
+HORIZON = 28
+MAE_TOLERANCE = 0.01
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    with connect("local", workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def data() -> World:
+    return world(trusts=TRUSTS, years=2)
+
+
+def stored_forecasts(store: Store, data: World) -> pl.DataFrame:
+    run = latest(store)
+    frames = [read_run_forecast(store, run.run_id, code, run.as_of + timedelta(days=1), 400)
+              .with_columns(trust_code=pl.lit(code)) for code in data.trusts]
+    return pl.concat(frames)
+
+
+def batch_forecasts(store: Store, data: World, models: Path, cluster: Cluster | None
+                    ) -> pl.DataFrame:
+    store.ingest(data.attendances, data.temperature, source="test")
+    options = BatchOptions(as_of=AS_OF, horizon=HORIZON)
+    result = run_batch(store, ModelRegistry(models), options, cluster=cluster)
+    assert result.ok and result.retrained
+    assert_whole(store, latest(store), data.trusts)
+    return stored_forecasts(store, data)
+
+
+def mae(forecasts: pl.DataFrame, data: World) -> float:
+    actual = data.attendances.select("trust_code", "date", "attendances")
+    joined = forecasts.join(actual, on=["trust_code", "date"], how="inner")
+    assert joined.height == forecasts.height  # every forecast day has its actual
+    return float(joined.select((pl.col("point") - pl.col("attendances")).abs().mean()).item())
+
+
+@pytest.fixture(scope="module")
+def single_machine(data: World, tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    """The reference: the same batch on one machine (an SQLite store of its own)."""
+    root = tmp_path_factory.mktemp("single")
+    with Store(f"sqlite:///{root / 'aeforecast.db'}") as store:
+        store.migrate()
+        return batch_forecasts(store, data, root / "models", None)
+
+
+def test_the_distributed_batch_forecasts_like_one_machine(
+    store: Store, tmp_path: Path, cluster: Cluster, data: World, single_machine: pl.DataFrame,
+) -> None:
+    distributed = batch_forecasts(store, data, tmp_path / "models", cluster)
+    assert distributed.columns == single_machine.columns
+    assert distributed.schema == single_machine.schema
+    keys = ["trust_code", "date"]
+    assert distributed.select(keys).sort(keys).equals(single_machine.select(keys).sort(keys))
+    assert mae(distributed, data) == pytest.approx(mae(single_machine, data),
+                                                   rel=MAE_TOLERANCE)
+    run = latest(store)
+    assert set(run_trusts(store, run.run_id)["status"]) == {"ok"}
+    assert run.metadata["dask"]["workers"] == 2
+    assert sorted(run.metadata["expected_mae"]["trust_member"]) == data.trusts
+    # the stored artefact is an ordinary model: the next night loads it without Dask
+    version = ModelRegistry(tmp_path / "models").versions("ensemble")[0]
+    assert b"scaleout" not in (version.path / "model.pkl").read_bytes()
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
+    return subprocess.run([sys.executable, "-m", "aeforecast.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_the_distributed_backtest_writes_the_same_outputs(tmp_path: Path, data: World) -> None:
+    data.attendances.write_parquet(tmp_path / "attendances.parquet")
+    data.temperature.write_parquet(tmp_path / "temperature.parquet")
+    common = ["backtest", "--attendances", "attendances.parquet", "--temperature",
+              "temperature.parquet", "--horizon", "14", "--origins", "4", "--refit-every", "4"]
+    outputs = {}
+    for name, extra in {"single": [], "dask": ["--dask", "local"]}.items():
+        result = run_cli(*common, "--out", name, *extra, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"wrote {name}/forecasts.parquet")
+        outputs[name] = (pl.read_parquet(tmp_path / name / "forecasts.parquet"),
+                         json.loads((tmp_path / name / "metrics.json").read_text()))
+    (single, single_metrics), (dask, dask_metrics) = outputs["single"], outputs["dask"]
+    assert dask.schema == single.schema
+    keys = ["model", "trust_code", "origin", "horizon"]
+    assert dask.select(keys).equals(single.select(keys))
+    assert dask_metrics.keys() == single_metrics.keys()
+    assert list(dask_metrics["models"]) == list(single_metrics["models"])
+    for name, entry in single_metrics["models"].items():
+        assert dask_metrics["models"][name].keys() == entry.keys()
+        assert dask_metrics["models"][name]["mae"] == pytest.approx(entry["mae"],
+                                                                    rel=MAE_TOLERANCE), name
+    assert (tmp_path / "dask" / "report.html").stat().st_size > 0
+
+
+NO_DASK = """
+import sys
+from aeforecast.cli import main
+code = main(sys.argv[1:])
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in {"dask", "distributed"})
+assert code in (0, 1) and not leaked, (code, leaked)
+"""
+
+
+def test_without_dask_nothing_of_dask_is_imported(tmp_path: Path) -> None:
+    small = world()
+    small.attendances.write_parquet(tmp_path / "attendances.parquet")
+    backtest = ["backtest", "--attendances", "attendances.parquet", "--out", "bt",
+                "--horizon", "7", "--origins", "2", "--models", "snaive"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
+    env.update(AEF_DATABASE_URL=f"sqlite:///{tmp_path / 'aeforecast.db'}",
+               AEF_MODEL_DIR=str(tmp_path / "models"))
+    ingest = ["ingest", "--attendances", "attendances.parquet"]
+    batch = ["batch", "--as-of", str(END), "--horizon", "7", "--model", "snaive"]
+    for args in (ingest, batch, backtest):
+        result = subprocess.run([sys.executable, "-c", NO_DASK, *args], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, (args, result.stderr[-2000:])
+
+
+def test_an_unreachable_scheduler_is_bad_usage(tmp_path: Path) -> None:
+    world().attendances.write_parquet(tmp_path / "attendances.parquet")
+    result = run_cli("backtest", "--attendances", "attendances.parquet", "--out", "bt",
+                     "--horizon", "7", "--origins", "2", "--models", "snaive",
+                     "--dask", "tcp://127.0.0.1:9", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--dask tcp://127.0.0.1:9: cannot reach a Dask scheduler" in result.stderr
+    assert not (tmp_path / "bt").exists()
