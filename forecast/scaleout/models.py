@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import polars as pl
+
 from forecast.baselines._pertrust import PerTrustModel
 from forecast.baselines.snaive import SeasonalNaive
 from forecast.combination import SkillSelect
 from forecast.lgbm import GlobalLightGBM
-from forecast.protocol import Forecaster
+from forecast.protocol import Forecaster, ModelInput
 from forecast.scaleout.baselines import DaskSeasonalNaive, PooledOn
 from forecast.scaleout.cluster import Cluster
 from forecast.scaleout.lgbm import DaskLightGBM
@@ -16,7 +20,7 @@ Distributed = DaskLightGBM | DaskSeasonalNaive | PooledOn
 
 def distribute(model: Forecaster, cluster: Cluster) -> Forecaster:
     """The same model (fitted or not) with its fit and predict running on `cluster`."""
-    if isinstance(model, Distributed):
+    if isinstance(model, Distributed | SelectOnCluster):
         return model
     if isinstance(model, GlobalLightGBM):
         return DaskLightGBM(model, cluster)
@@ -25,11 +29,28 @@ def distribute(model: Forecaster, cluster: Cluster) -> Forecaster:
     if isinstance(model, PerTrustModel):
         return PooledOn(model, cluster)
     if isinstance(model, SkillSelect):
-        wrapped = SkillSelect({k: distribute(m, cluster) for k, m in model.members.items()},
-                              model.name, model.margin)
-        wrapped.choice = model.choice
-        return wrapped
+        return SelectOnCluster(model, cluster)
     raise TypeError(f"model {model.name!r} ({type(model).__name__}) cannot run on Dask")
+
+
+class SelectOnCluster(SkillSelect):
+    """A `SkillSelect` whose members run on the cluster; what it learns (the per-trust choice
+    when fitted, the member that served each trust when predicting) lands on the original."""
+
+    def __init__(self, original: SkillSelect, cluster: Cluster) -> None:
+        super().__init__({k: distribute(m, cluster) for k, m in original.members.items()},
+                         original.name, original.margin)
+        self.choice = original.choice
+        self.original = original
+
+    def fit(self, data: ModelInput) -> None:
+        super().fit(data)
+        self.original.choice = self.choice
+
+    def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
+        forecast = super().predict(data, origin, horizon)
+        self.original.last_members = self.last_members
+        return forecast
 
 
 def localise(model: Forecaster) -> Forecaster:
@@ -37,9 +58,6 @@ def localise(model: Forecaster) -> Forecaster:
     if isinstance(model, Distributed):
         inner: Forecaster = model.inner
         return inner
-    if isinstance(model, SkillSelect):
-        local = SkillSelect({k: localise(m) for k, m in model.members.items()},
-                            model.name, model.margin)
-        local.choice = model.choice
-        return local
+    if isinstance(model, SelectOnCluster):
+        return model.original
     return model
