@@ -21,6 +21,7 @@ from test_batch_world import END, World, assert_whole, latest, world
 from aeforecast.batch.registry import ModelRegistry
 from aeforecast.batch.runner import BatchOptions, run_batch
 from aeforecast.batch.runs import read_run_forecast, run_trusts
+from aeforecast.cli import main
 from aeforecast.store import Store
 from forecast.scaleout import Cluster, connect
 
@@ -93,22 +94,22 @@ def test_the_distributed_batch_forecasts_like_one_machine(
     assert b"scaleout" not in (version.path / "model.pkl").read_bytes()
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
-    return subprocess.run([sys.executable, "-m", "aeforecast.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
-
-
-def test_the_distributed_backtest_writes_the_same_outputs(tmp_path: Path, data: World) -> None:
-    data.attendances.write_parquet(tmp_path / "attendances.parquet")
-    data.temperature.write_parquet(tmp_path / "temperature.parquet")
+def test_the_distributed_backtest_writes_the_same_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    cluster: Cluster, data: World,
+) -> None:
+    """The command as an operator runs it, here against the scheduler's address (a remote
+    cluster, as far as the command knows)."""
+    monkeypatch.chdir(tmp_path)
+    data.attendances.write_parquet("attendances.parquet")
+    data.temperature.write_parquet("temperature.parquet")
     common = ["backtest", "--attendances", "attendances.parquet", "--temperature",
-              "temperature.parquet", "--horizon", "14", "--origins", "4", "--refit-every", "4"]
+              "temperature.parquet", "--horizon", "14", "--origins", "3", "--refit-every", "3"]
+    scheduler = cluster.describe()["scheduler"]
     outputs = {}
-    for name, extra in {"single": [], "dask": ["--dask", "local"]}.items():
-        result = run_cli(*common, "--out", name, *extra, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.startswith(f"wrote {name}/forecasts.parquet")
+    for name, extra in {"single": [], "dask": ["--dask", scheduler]}.items():
+        assert main([*common, "--out", name, *extra]) == 0
+        assert capsys.readouterr().out.startswith(f"wrote {name}/forecasts.parquet")
         outputs[name] = (pl.read_parquet(tmp_path / name / "forecasts.parquet"),
                          json.loads((tmp_path / name / "metrics.json").read_text()))
     (single, single_metrics), (dask, dask_metrics) = outputs["single"], outputs["dask"]
@@ -116,7 +117,8 @@ def test_the_distributed_backtest_writes_the_same_outputs(tmp_path: Path, data: 
     keys = ["model", "trust_code", "origin", "horizon"]
     assert dask.select(keys).equals(single.select(keys))
     assert dask_metrics.keys() == single_metrics.keys()
-    assert list(dask_metrics["models"]) == list(single_metrics["models"])
+    assert list(dask_metrics["models"]) == list(single_metrics["models"]) == [
+        "snaive", "ets", "ensemble"]
     for name, entry in single_metrics["models"].items():
         assert dask_metrics["models"][name].keys() == entry.keys()
         assert dask_metrics["models"][name]["mae"] == pytest.approx(entry["mae"],
@@ -136,24 +138,29 @@ assert code in (0, 1) and not leaked, (code, leaked)
 def test_without_dask_nothing_of_dask_is_imported(tmp_path: Path) -> None:
     small = world()
     small.attendances.write_parquet(tmp_path / "attendances.parquet")
+    url = f"sqlite:///{tmp_path / 'aeforecast.db'}"
+    with Store(url) as store:
+        store.migrate()
+        store.ingest(small.attendances, source="test")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
+    env.update(AEF_DATABASE_URL=url, AEF_MODEL_DIR=str(tmp_path / "models"))
+    batch = ["batch", "--as-of", str(END), "--horizon", "7", "--model", "snaive"]
     backtest = ["backtest", "--attendances", "attendances.parquet", "--out", "bt",
                 "--horizon", "7", "--origins", "2", "--models", "snaive"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
-    env.update(AEF_DATABASE_URL=f"sqlite:///{tmp_path / 'aeforecast.db'}",
-               AEF_MODEL_DIR=str(tmp_path / "models"))
-    ingest = ["ingest", "--attendances", "attendances.parquet"]
-    batch = ["batch", "--as-of", str(END), "--horizon", "7", "--model", "snaive"]
-    for args in (ingest, batch, backtest):
+    for args in (batch, backtest):
         result = subprocess.run([sys.executable, "-c", NO_DASK, *args], cwd=tmp_path, env=env,
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, (args, result.stderr[-2000:])
 
 
-def test_an_unreachable_scheduler_is_bad_usage(tmp_path: Path) -> None:
-    world().attendances.write_parquet(tmp_path / "attendances.parquet")
-    result = run_cli("backtest", "--attendances", "attendances.parquet", "--out", "bt",
-                     "--horizon", "7", "--origins", "2", "--models", "snaive",
-                     "--dask", "tcp://127.0.0.1:9", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "--dask tcp://127.0.0.1:9: cannot reach a Dask scheduler" in result.stderr
+def test_an_unreachable_scheduler_is_bad_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    world().attendances.write_parquet("attendances.parquet")
+    code = main(["backtest", "--attendances", "attendances.parquet", "--out", "bt",
+                 "--horizon", "7", "--origins", "2", "--models", "snaive",
+                 "--dask", "tcp://127.0.0.1:9"])
+    assert code == 2
+    assert "--dask tcp://127.0.0.1:9: cannot reach a Dask scheduler" in capsys.readouterr().err
     assert not (tmp_path / "bt").exists()
