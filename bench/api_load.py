@@ -263,8 +263,9 @@ def _env(tmp: Path, database_url: str | None) -> dict[str, str]:
     env["AEF_DATABASE_URL"] = database_url or f"sqlite:///{tmp / 'var' / 'aeforecast.db'}"
     env["AEF_MODEL_DIR"] = str(tmp / "models")
     # One key sends everything: a limit this high keeps the rate limiter on the measured path
-    # (its cost is in the figures) without ever throttling the load.
-    env["AEF_RATE_LIMIT_PER_MINUTE"] = "100000000"
+    # (its cost is in the figures) without ever throttling the load; AEF_RATE_LIMIT_PER_MINUTE=0
+    # in the environment measures without it.
+    env["AEF_RATE_LIMIT_PER_MINUTE"] = os.environ.get("AEF_RATE_LIMIT_PER_MINUTE", "100000000")
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     return env
 
