@@ -34,6 +34,7 @@ from api.routes import (
     forecast,
     health,
     hourly,
+    nodes,
     scenario,
     thresholds,
     trusts,
@@ -106,8 +107,8 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
-    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, scenario, health,
-                   dashboard):
+    for module in (forecast, hourly, trusts, actuals, thresholds, alerts, scenario, nodes,
+                   health, dashboard):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -16,6 +16,7 @@ per dependency node, and the forecast read is the path that must serve a thousan
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -46,6 +47,13 @@ TrustPath = Annotated[
         description="NHS ODS-style trust code, 3 to 5 upper-case letters or digits.",
         examples=["RXX"],
     ),
+]
+
+
+NodePath = Annotated[
+    str,
+    Path(description="The node's code: an ICS (e.g. QE1), region (Y56), nation (ENG) or site "
+         "(RXX01).", examples=["Y56"]),
 ]
 
 
@@ -112,10 +120,19 @@ async def access_for(request: Request, token: str | None, scope: Scope) -> Acces
     return Access(key, await serving.snapshot())
 
 
+def may_see(key: KeyRecord, code: str, snapshot: Snapshot) -> bool:
+    """A key limited to nodes sees them and every node below them in the served hierarchy
+    (a key for an ICS sees its trusts and sites; a key for a trust does not see its ICS)."""
+    if key.may_see(code):
+        return True
+    node = snapshot.nodes.get(code)
+    return node is not None and any(key.may_see(up) for up in node.ancestors)
+
+
 def _trust(access: Access, trust_code: str) -> TrustAccess:
     """The trust, if it exists and the key may see it; otherwise one and the same 404."""
     known = _TRUST_CODE.fullmatch(trust_code) and trust_code in access.snapshot.trusts
-    if not known or not access.key.may_see(trust_code):
+    if not known or not may_see(access.key, trust_code, access.snapshot):
         raise NotFoundError(f"no trust '{trust_code}'")
     return TrustAccess(access.key, access.snapshot, trust_code)
 
@@ -139,6 +156,28 @@ async def writable_trust(request: Request, trust_code: TrustPath) -> TrustAccess
 
 async def admin_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
     return _trust(await _access(request, "admin"), trust_code)
+
+
+@dataclass(frozen=True)
+class NodeAccess(Access):
+    """A node of the served run's hierarchy at the route's level, that the key may see."""
+
+    node_code: str
+    level: str
+
+
+def readable_node(level: str) -> Callable[[Request, str], Awaitable[NodeAccess]]:
+    """The dependency of `/v1/<level>/{code}/...`: one and the same 404 for a node that is not
+    at this level, not in the served hierarchy, or not visible to the key."""
+
+    async def dependency(request: Request, code: NodePath) -> NodeAccess:
+        access = await _access(request, "read")
+        node = access.snapshot.nodes.get(code)
+        if node is None or node.level != level or not may_see(access.key, code, access.snapshot):
+            raise NotFoundError(f"no {level} '{code}'")
+        return NodeAccess(access.key, access.snapshot, code, level)
+
+    return dependency
 
 
 ReadAccess = Annotated[Access, Depends(read_access)]

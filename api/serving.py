@@ -58,14 +58,24 @@ class TrustForecast:
 
 
 @dataclass(frozen=True)
+class NodeInfo:
+    """A node of the served run's hierarchy: its level and every node above it."""
+
+    level: str
+    ancestors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """The database as the API sees it: the served run (if any) and the known trusts."""
+    """The database as the API sees it: the served run (if any), the known trusts and, when the
+    run was made over a hierarchy, its nodes (sites, ICSs, regions, nations and trusts)."""
 
     run: RunInfo | None
     forecasts: dict[str, TrustForecast]
     trusts: frozenset[str]
     checked_at: float
     unavailable_since: datetime | None = None  # the database stopped answering: served from memory
+    nodes: dict[str, NodeInfo] = field(default_factory=dict)
 
     @property
     def generated_at(self) -> str | None:
@@ -149,7 +159,8 @@ class ServingCache:
             log.warning("cannot refresh the served run; serving the one in memory", exc_info=True)
             since = previous.unavailable_since or datetime.now(UTC)
             snap = Snapshot(
-                previous.run, previous.forecasts, previous.trusts, time.monotonic(), since
+                previous.run, previous.forecasts, previous.trusts, time.monotonic(), since,
+                previous.nodes,
             )
         self._snapshot = snap
         return snap
@@ -161,11 +172,12 @@ class ServingCache:
             run_id = conn.execute(self._latest_run).scalar()
             n_trusts = conn.execute(_TRUST_COUNT).scalar()
         if previous is not None and _run_id(previous.run) == run_id:
-            run, forecasts = previous.run, previous.forecasts
+            run, forecasts, nodes = previous.run, previous.forecasts, previous.nodes
         else:
             run = latest_complete_run(self.store, self.target)
             with self.store.transaction(write=False) as conn:
                 forecasts = {} if run is None else _load_forecasts(conn, run.run_id)
+                nodes = {} if run is None else _load_nodes(conn, run.run_id)
             if run is not None:
                 log.info("serving %s forecast run %s (%d trusts)", self.target, run.run_id,
                          len(forecasts))
@@ -175,11 +187,12 @@ class ServingCache:
             with self.store.transaction(write=False) as conn:
                 trusts = frozenset(conn.scalars(sa.select(t.trusts.c.trust_code)))
             trusts |= frozenset(forecasts)
+            trusts -= {code for code, node in nodes.items() if node.level != "trust"}
         if run is not None:
             self._pending.served.run = RunGauge(
                 run.run_id, run.model, run.as_of.isoformat(), run.completed_at
             )
-        return Snapshot(run, forecasts, trusts, time.monotonic())
+        return Snapshot(run, forecasts, trusts, time.monotonic(), nodes=nodes)
 
 
 def _latest_run_query(target: Target) -> sa.Select[Any]:
@@ -227,6 +240,23 @@ def _load_forecasts(conn: sa.Connection, run_id: str) -> dict[str, TrustForecast
             meta.status if meta else "ok",
         )
     return result
+
+
+def _load_nodes(conn: sa.Connection, run_id: str) -> dict[str, NodeInfo]:
+    """The run's hierarchy (empty for a run made without one), each node with its ancestors."""
+    n = t.run_nodes
+    rows = conn.execute(
+        sa.select(n.c.node_code, n.c.level, n.c.parent_code).where(n.c.run_id == run_id)).all()
+    parent = {code: up for code, _, up in rows}
+    nodes = {}
+    for code, level, _ in rows:
+        chain: list[str] = []
+        up = parent.get(code)
+        while up is not None and up not in chain:
+            chain.append(up)
+            up = parent.get(up)
+        nodes[code] = NodeInfo(level, tuple(chain))
+    return nodes
 
 
 def _encode(

@@ -157,9 +157,11 @@ def complete_run(
     store: Store, run_id: RunId, forecasts: pl.DataFrame, trusts: pl.DataFrame,
     metadata: dict[str, Any], model_version: ModelVersion | None = None,
     drivers: pl.DataFrame | None = None,
+    nodes: pl.DataFrame | None = None,
 ) -> None:
     """All rows (drivers too, when given), the model version's record and the flip to
-    'complete', in one transaction."""
+    'complete', in one transaction. `nodes` (node_code, level, parent_code): the hierarchy a
+    hierarchical run forecast."""
     runs = t.forecast_runs
     forecast_rows = forecasts.select(FORECAST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
     trust_rows = trusts.select(TRUST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
@@ -172,6 +174,9 @@ def complete_run(
             driver_rows = drivers.select("trust_code", "date", *t.DRIVER_FAMILIES)
             conn.execute(sa.insert(t.run_drivers),
                          driver_rows.with_columns(run_id=pl.lit(run_id)).to_dicts())
+        if nodes is not None and nodes.height:
+            conn.execute(sa.insert(t.run_nodes), nodes.select(
+                "node_code", "level", "parent_code").with_columns(run_id=pl.lit(run_id)).to_dicts())
         pause_at("store")
         flipped = conn.execute(
             sa.update(runs)

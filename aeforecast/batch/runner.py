@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from aeforecast.batch import run_store
+from aeforecast.batch import hierarchy_run, run_store
 from aeforecast.batch.expectation import expectation_of
 from aeforecast.batch.fallback import fallback_forecast
 from aeforecast.batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
@@ -39,6 +39,7 @@ from aeforecast.batch.registry import ModelRegistry, artefact_name
 from aeforecast.batch.runs import RunId, latest_complete_run
 from aeforecast.errors import NotFoundError
 from aeforecast.store import Store
+from aeforecast.store.hierarchy import read_hierarchy
 from forecast.catalog import DEFAULT_MODEL
 from forecast.drivers import baseline_drivers, explain
 from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
@@ -110,6 +111,9 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
         if inputs is None:
             raise NotFoundError(f"no {options.target} stored on or before {options.as_of} in "
                                 f"{store.url}")
+        mapping = read_hierarchy(store) if options.target == "attendances" else None
+        if mapping is not None:
+            return _hierarchy_batch(store, registry, options, inputs, mapping, report)
         existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint,
                                                options.model, options.horizon, options.target)
         if existing is not None:
@@ -133,6 +137,30 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
                  extra={"fields": {"run_id": run_id, "trusts": result.n_trusts,
                                    "fallbacks": len(result.fallbacks)}})
         return result
+
+
+def _hierarchy_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
+                     inputs: BatchInputs, mapping: pl.DataFrame, report: Progress) -> BatchResult:
+    """Every node of the stored hierarchy, reconciled, in one run (`hierarchy_run`)."""
+    inputs = replace(inputs, fingerprint=hierarchy_run.mapping_fingerprint(
+        inputs.fingerprint, mapping))
+    model = f"hierarchy-{options.model}"
+    existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint, model,
+                                           options.horizon)
+    if existing is not None:
+        log.info("run %s already holds these forecasts; nothing to do", existing)
+        return BatchResult(existing, reused=True)
+    run_id = run_store.begin_run(store, as_of=options.as_of, horizon=options.horizon,
+                                 model=model, fingerprint=inputs.fingerprint)
+    report("model", f"forecasting every node of the hierarchy with {model}")
+    try:
+        n_nodes, version, retrained = hierarchy_run.make_run(
+            store, registry, inputs, mapping, options.model, options.retrain, run_id)
+    except BaseException as exc:
+        _fail_quietly(store, run_id, exc)
+        raise
+    return BatchResult(run_id, False, n_nodes, {},
+                       None if version is None else version.version_id, retrained)
 
 
 def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,

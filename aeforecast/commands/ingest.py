@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aeforecast.errors import DataValidationError, Problem
+from aeforecast.errors import DataValidationError, InputError, Problem
 
 if TYPE_CHECKING:
     import polars as pl
@@ -28,9 +28,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--attendances",
         type=Path,
-        required=True,
         metavar="FILE",
-        help="CSV or Parquet: trust_code, date, attendances[, admissions]",
+        help="CSV or Parquet: trust_code, date, attendances[, admissions] (required unless "
+        "only --hierarchy is given); site-level series go in under their 5-character site code",
+    )
+    parser.add_argument(
+        "--hierarchy",
+        type=Path,
+        metavar="FILE",
+        help="CSV or Parquet: site_code, trust_code, ics_code, region, nation; replaces the "
+        "stored mapping",
     )
     parser.add_argument(
         "--temperature",
@@ -63,14 +70,26 @@ def iso_date(text: str) -> date:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aeforecast.contract.hierarchy import read_hierarchy
+
+    if args.attendances is None and args.hierarchy is None:
+        raise InputError("give --attendances FILE (and/or --hierarchy FILE)")
+    mapping = None if args.hierarchy is None else read_hierarchy(args.hierarchy)
+    if args.attendances is None:
+        assert mapping is not None
+        return _hierarchy_only(mapping)
     attendances, temperature, hourly = _validate(
         args.attendances, args.temperature, args.hourly, args.as_of
     )
     from aeforecast.store import Store  # imported once the input is good: a refusal is quicker
+    from aeforecast.store.hierarchy import replace_hierarchy
 
     with Store.from_settings() as store:
         log.info("storing in %s", store.url)
         store.migrate()
+        if mapping is not None:
+            print(f"hierarchy: {mapping.height} rows read, "
+                  f"{replace_hierarchy(store, mapping)} stored")
         result = store.ingest(
             attendances,
             temperature,
@@ -87,6 +106,18 @@ def run(args: argparse.Namespace) -> int:
         _summary("temperature", temperature.height, result.temperature)
     if hourly is not None:
         _summary("hourly arrivals", hourly.height, result.arrivals_hourly)
+    return 0
+
+
+def _hierarchy_only(mapping: pl.DataFrame) -> int:
+    """`ingest --hierarchy FILE` alone: the mapping replaces the stored one."""
+    from aeforecast.store import Store
+    from aeforecast.store.hierarchy import replace_hierarchy
+
+    with Store.from_settings() as store:
+        store.migrate()
+        changed = replace_hierarchy(store, mapping)
+    print(f"hierarchy: {mapping.height} rows read, {changed} stored")
     return 0
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aeforecast.store import Store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +31,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         dest="trusts",
         help="limit the key to this trust (repeat for several; default: every trust)",
     )
+    create.add_argument(
+        "--node",
+        action="append",
+        metavar="CODE",
+        dest="trusts",
+        help="limit the key to a node of the hierarchy (ICS, region, nation ENG/WLS/SCT/NIR, "
+        "trust or site): it sees that node and every node below it, not those above",
+    )
     create.set_defaults(handler=run_create)
     listing = sub.add_parser("list", help="list keys (never the secrets)")
     listing.set_defaults(handler=run_list)
@@ -43,7 +55,7 @@ def run_create(args: argparse.Namespace) -> int:
 
     with Store.from_settings() as store:
         store.migrate()
-        known = set(store.trust_codes())
+        known = set(store.trust_codes()) | _hierarchy_codes(store)
         created = create_key(store, args.name, args.scope, args.trusts)
     record = created.record
     trusts = "every trust" if record.trusts is None else ", ".join(sorted(record.trusts))
@@ -84,3 +96,16 @@ def run_revoke(args: argparse.Namespace) -> int:
         record = revoke_key(store, args.prefix)
     print(f"revoked key {record.prefix} ('{record.name}')")
     return 0
+
+
+def _hierarchy_codes(store: Store) -> set[str]:
+    """Every code the stored hierarchy names, nations by their node codes."""
+    from aeforecast.store.hierarchy import read_hierarchy
+    from forecast.hierarchy.structure import NATION_CODES
+
+    mapping = read_hierarchy(store)
+    if mapping is None:
+        return set()
+    codes = {c for column in mapping.columns if column != "nation"
+             for c in mapping[column].drop_nulls().to_list()}
+    return codes | {NATION_CODES[n] for n in mapping["nation"].unique().to_list()}

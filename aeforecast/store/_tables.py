@@ -175,3 +175,26 @@ arrivals_hourly = sa.Table(
     sa.Column("arrivals", sa.Integer(), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# --- 0005: the hierarchy and each run's nodes ---------------------------------------------------
+
+hierarchy = sa.Table(
+    "hierarchy",
+    metadata,
+    sa.Column("row_code", sa.String(5), primary_key=True),  # site_code, else trust_code
+    sa.Column("site_code", sa.String(5), nullable=True),
+    sa.Column("trust_code", sa.String(5), nullable=False),
+    sa.Column("ics_code", sa.String(5), nullable=False),
+    sa.Column("region", sa.String(5), nullable=False),
+    sa.Column("nation", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+run_nodes = sa.Table(
+    "run_nodes",
+    metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("forecast_runs.run_id"), primary_key=True),
+    sa.Column("node_code", sa.String(5), primary_key=True),
+    sa.Column("level", sa.String(8), nullable=False),  # nation, region, ics, trust, site
+    sa.Column("parent_code", sa.String(5), nullable=True),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ReadAccess
+from api.deps import ReadAccess, may_see
 from api.schemas import TrustList, TrustSummary, error_responses
 
 router = APIRouter(prefix="/v1/trusts", tags=["trusts"])
@@ -16,7 +16,7 @@ async def list_trusts(access: ReadAccess) -> TrustList:
     key, snapshot = access.key, access.snapshot
     run = snapshot.run
     items = []
-    for code in sorted(c for c in snapshot.trusts if key.may_see(c)):
+    for code in sorted(c for c in snapshot.trusts if may_see(key, c, snapshot)):
         served = snapshot.forecasts.get(code)
         if run is None or served is None:
             items.append(TrustSummary(

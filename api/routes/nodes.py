@@ -1,0 +1,115 @@
+"""Forecasts above and below the trust: ICSs, regions, nations and sites, coherent with trusts.
+
+The served run, when the batch ran over a hierarchy, holds reconciled forecasts for every node:
+a region's point is the sum of its ICSs', an ICS's the sum of its trusts', a trust's the sum of
+its sites'. Each level has its own calibrated intervals. Same shape as the trust forecast, with
+`node_code` and `level` in place of `trust_code`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from aeforecast.errors import InputError, NoForecastError
+from api.deps import NodeAccess, readable_node
+from api.routes.forecast import (
+    CACHE_CONTROL,
+    CSV_TYPE,
+    Days,
+    Format,
+    Start,
+    _etag,
+    _matches,
+    _served,
+    _wants_csv,
+)
+from api.schemas import DEFAULT_DAYS, error_responses
+from api.serving import DAY_FIELDS
+
+Target = Annotated[
+    Literal["attendances", "admissions"],
+    Query(description="What is forecast: `attendances` (default) or `admissions`."),
+]
+IcsAccess = Annotated[NodeAccess, Depends(readable_node("ics"))]
+RegionAccess = Annotated[NodeAccess, Depends(readable_node("region"))]
+NationAccess = Annotated[NodeAccess, Depends(readable_node("nation"))]
+SiteAccess = Annotated[NodeAccess, Depends(readable_node("site"))]
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The forecast; `text/csv` when asked for (Accept or `format=csv`)."},
+    304: {"description": "Unchanged since the ETag sent in If-None-Match."},
+    **error_responses(401, 403, 404, 422, 429, 503),
+}
+router = APIRouter(tags=["hierarchy"], responses=RESPONSES)
+
+
+@router.get("/v1/ics/{code}/forecast")
+async def get_ics_forecast(request: Request, access: IcsAccess, start: Start = None,
+                           days: Days = DEFAULT_DAYS, fmt: Format = None,
+                           target: Target = "attendances") -> Response:
+    """An integrated care system's daily forecast: the sum of its trusts', with its own
+    calibrated 80% and 95% intervals."""
+    return _respond(request, access, start, days, fmt, target)
+
+
+@router.get("/v1/regions/{code}/forecast")
+async def get_region_forecast(request: Request, access: RegionAccess, start: Start = None,
+                              days: Days = DEFAULT_DAYS, fmt: Format = None,
+                              target: Target = "attendances") -> Response:
+    """An NHS England region's daily forecast: the sum of its ICSs', with its own intervals."""
+    return _respond(request, access, start, days, fmt, target)
+
+
+@router.get("/v1/nations/{code}/forecast")
+async def get_nation_forecast(request: Request, access: NationAccess, start: Start = None,
+                              days: Days = DEFAULT_DAYS, fmt: Format = None,
+                              target: Target = "attendances") -> Response:
+    """A nation's (ENG, WLS, SCT, NIR) daily forecast: the sum of its regions'."""
+    return _respond(request, access, start, days, fmt, target)
+
+
+@router.get("/v1/sites/{code}/forecast")
+async def get_site_forecast(request: Request, access: SiteAccess, start: Start = None,
+                            days: Days = DEFAULT_DAYS, fmt: Format = None,
+                            target: Target = "attendances") -> Response:
+    """One site's (emergency department's) daily forecast; its trust's is the sum of its
+    sites'."""
+    return _respond(request, access, start, days, fmt, target)
+
+
+def _respond(request: Request, access: NodeAccess, start: date | None, days: int,
+             fmt: str | None, target: str) -> Response:
+    if target != "attendances":
+        raise NoForecastError(f"the served run has no {target} forecast for {access.node_code}")
+    snapshot, code = access.snapshot, access.node_code
+    served = _served(snapshot, code)
+    first = start or date.today() + timedelta(days=1)
+    offset = (first - served.first).days
+    if offset < 0 or offset + days > len(served.days_json):
+        raise InputError(f"start/days: the served run forecasts {code} from {served.first} to "
+                         f"{served.last}; ask for days within that range")
+    csv = fmt == "csv" or (fmt is None and _wants_csv(request.headers.get("accept", "")))
+    assert snapshot.run is not None
+    tag = _etag(snapshot.run.run_id, f"{access.level}:{code}", first, days, csv)
+    headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept, Authorization",
+               "X-Run-ID": snapshot.run.run_id, "X-Model": served.model,
+               "X-Model-Version": served.model_version or ""}
+    if _matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    if csv:
+        header = ",".join(["node_code", "date", *DAY_FIELDS])
+        lines = [header, *served.days_csv[offset: offset + days], ""]
+        return Response("\n".join(lines), media_type=CSV_TYPE, headers=headers)
+    head: dict[str, Any] = {
+        "node_code": code, "level": access.level, "target": target,
+        "run_id": snapshot.run.run_id, "model": served.model,
+        "model_version": served.model_version, "generated_at": snapshot.generated_at,
+        "as_of": snapshot.run.as_of.isoformat(),
+    }
+    prefix = json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"days":['
+    body = prefix + b",".join(served.days_json[offset: offset + days]) + b"]}"
+    return Response(body, media_type="application/json", headers=headers)
+
