@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 BENCHES = ["bench.backtest_synthetic", "bench.peers", "bench.batch", "bench.api_load",
-           "bench.hourly_calibration", "bench.exceedance_calibration", "bench.drivers_whatif"]
+           "bench.hourly_calibration", "bench.exceedance_calibration", "bench.drivers_whatif",
+           "bench.hierarchy"]
 
 
 def main() -> int:

@@ -91,9 +91,13 @@ def _served(world: World, key: str) -> Callable[[str, str], httpx.Response]:
     return get
 
 
-def test_every_parent_is_the_sum_of_its_children_in_store_and_over_http(
-    world: World, cli: Cli
-) -> None:
+def test_coherent_in_store_and_over_http_and_keys_see_only_down(world: World, cli: Cli) -> None:
+    """One world per backend (a batch is the slow part): coherence, then key restrictions."""
+    _check_coherence(world, cli)
+    _check_keys(world, cli)
+
+
+def _check_coherence(world: World, cli: Cli) -> None:
     levels = set(world.nodes["level"])
     assert levels == {"nation", "region", "ics", "trust", "site"}
     assert _largest_gap(world.stored, world.nodes) < 1e-6
@@ -114,7 +118,7 @@ def test_every_parent_is_the_sum_of_its_children_in_store_and_over_http(
     assert _largest_gap(served, world.nodes) <= 0.005 * leaves_under_nation  # 2-decimal rounding
 
 
-def test_keys_see_their_node_and_below_never_above(world: World, cli: Cli) -> None:
+def _check_keys(world: World, cli: Cli) -> None:
     nodes = world.nodes
     trust = nodes.filter(pl.col("level") == "trust").row(0, named=True)
     ics = nodes.filter(pl.col("node_code") == trust["parent_code"]).row(0, named=True)
