@@ -49,6 +49,7 @@ class Policy:
     per_trust: bool = False  # the path names a trust
     html: bool = False  # a page for people: its errors are pages too, not the JSON body
     ok: int = 200
+    per_node: bool = False  # the path names a hierarchy node (none in this matrix's run: 404)
 
 
 PUBLIC = Policy(None)
@@ -73,6 +74,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/dashboard/{trust_code}"): Policy("read", per_trust=True, html=True),
     ("GET", "/dashboard/logout"): Policy(None, html=True, ok=303),
     ("GET", "/dashboard/static/dashboard.css"): Policy(None, html=True),
+    ("GET", "/v1/ics/{code}/forecast"): Policy("read", per_node=True),
+    ("GET", "/v1/regions/{code}/forecast"): Policy("read", per_node=True),
+    ("GET", "/v1/nations/{code}/forecast"): Policy("read", per_node=True),
+    ("GET", "/v1/sites/{code}/forecast"): Policy("read", per_node=True),
 }
 BODIES: dict[str, Any] = {
     "/v1/trusts/{trust_code}/attendances": [{"date": YESTERDAY, "attendances": 301}],
@@ -100,7 +105,8 @@ class Cell:
 
     @property
     def url(self) -> str:
-        return self.path.replace("{trust_code}", TRUST_OF[self.target or "own"])
+        return self.path.replace("{trust_code}", TRUST_OF[self.target or "own"]).replace(
+            "{code}", "Y56")
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -123,6 +129,8 @@ def expected(cell: Cell) -> int:
         return 401
     if not scope_allows(credential.scope, policy.scope):
         return 403
+    if policy.per_node:  # node keys and visibility: tests/test_hierarchy_serve.py
+        return 404
     hidden = cell.target == "unknown" or (cell.target == "other" and credential.restricted)
     return 404 if policy.per_trust and hidden else policy.ok
 
