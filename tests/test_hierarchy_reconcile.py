@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -116,3 +120,25 @@ def test_backtest_scores_every_level_base_and_reconciled() -> None:
         assert 0.0 <= block["mint_shrink"]["coverage80"] <= 1.0
     assert result.summary["max_incoherence"]["mint_shrink"] < 1e-6
     assert levels["site"]["bottom_up"]["mae"] == pytest.approx(levels["site"]["base"]["mae"])
+
+
+def test_backtest_command_adds_every_level_to_metrics_and_report(tmp_path: Path) -> None:
+    data = world()
+    data.attendances.write_parquet(tmp_path / "attendances.parquet")
+    data.site_attendances.write_parquet(tmp_path / "sites.parquet")
+    data.hierarchy.write_csv(tmp_path / "hierarchy.csv")
+    out = tmp_path / "bt"
+    done = subprocess.run(
+        [sys.executable, "-m", "aeforecast.cli", "backtest", "--attendances",
+         str(tmp_path / "attendances.parquet"), "--sites", str(tmp_path / "sites.parquet"),
+         "--hierarchy", str(tmp_path / "hierarchy.csv"), "--out", str(out), "--models",
+         "snaive", "--horizon", "7", "--origins", "3"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "snaive" in metrics["models"]  # the contract's part is unchanged
+    levels = metrics["hierarchy"]["levels"]
+    assert set(levels) == {"nation", "region", "ics", "trust", "site"}
+    assert metrics["hierarchy"]["max_incoherence"]["mint_shrink"] < 1e-6
+    assert "Hierarchy: every level" in (out / "report.html").read_text()
+    assert pl.read_parquet(out / "hierarchy_forecasts.parquet")["level"].n_unique() == 5
