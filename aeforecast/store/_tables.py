@@ -176,7 +176,7 @@ arrivals_hourly = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# --- 0005: the hierarchy and each run's nodes ---------------------------------------------------
+# --- 0006: the hierarchy and each run's nodes ---------------------------------------------------
 
 hierarchy = sa.Table(
     "hierarchy",

@@ -85,7 +85,7 @@ def _respond(request: Request, access: NodeAccess, start: date | None, days: int
     if target != "attendances":
         raise NoForecastError(f"the served run has no {target} forecast for {access.node_code}")
     snapshot, code = access.snapshot, access.node_code
-    served = _served(snapshot, code)
+    served = _served(snapshot, code, target)
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
     if offset < 0 or offset + days > len(served.days_json):

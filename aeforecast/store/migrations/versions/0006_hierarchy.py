@@ -1,7 +1,7 @@
 """The organisational hierarchy (site -> trust -> ICS -> region -> nation) and each run's nodes.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 
 `hierarchy` holds the mapping as ingested (one row per site, or per trust without sites; the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
