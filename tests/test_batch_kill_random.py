@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import Cli
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, statuses, world
 
@@ -34,6 +35,7 @@ from aeforecast.batch.registry import ModelRegistry
 from aeforecast.store import Store
 from forecast.catalog import DEFAULT_MODEL
 
+pytestmark = pytest.mark.timeout(3600)  # 20 kills and 20 full batches outlast the 600 s default
 SEED = int(os.environ.get("AEF_TEST_KILL_SEED", "20261201"))
 DEFAULT_TRIALS = {"sqlite": 20, "postgresql": 5}
 
