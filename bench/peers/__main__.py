@@ -3,7 +3,7 @@ origins and metric code, in one run: writes bench/results/peers_<dataset>.json a
 markdown tables.
 
     .venv/bin/python -m bench.peers [--dataset synthetic|cardiff|all] [--models a,b]
-        [--subset-trusts 15] [--timeout 3600]
+        [--subset-trusts 10] [--timeout 3600]
 
 Each model runs in its own subprocess (wall time and peak memory of its process tree), one after
 the other; AutoETS, MSTL and Prophet fit one series at a time and run on a fixed subset of
@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--dataset", choices=["synthetic", "cardiff", "all"], default="all")
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated, from {', '.join(MODELS)}")
-    parser.add_argument("--subset-trusts", type=int, default=15,
+    parser.add_argument("--subset-trusts", type=int, default=10,
                         help="trusts for the per-series peers (AutoETS, MSTL, Prophet)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per model")
     parser.add_argument("--out", type=Path, default=RESULTS)
