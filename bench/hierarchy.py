@@ -1,11 +1,12 @@
 """Bench: the hierarchy backtest on synthetic data, every level, unreconciled vs reconciled.
 
 Generates a synthetic world (sites, trusts, ICSs, regions, England; fixed end date and seed),
-runs the rolling-origin hierarchy backtest (horizon 14, weekly origins, the default engine)
-with several reconciliation methods on the same base forecasts, prints MAE, MASE and 80%/95%
-coverage per level, and writes bench/results/hierarchy.json.
+runs the rolling-origin hierarchy backtest (horizon 14, a year of weekly origins so summer and
+winter both count, the default engine) with several reconciliation methods on the same base
+forecasts, prints MAE, MASE and 80%/95% coverage per level, and writes
+bench/results/hierarchy.json.
 
-    .venv/bin/python -m bench.hierarchy [--trusts 150] [--years 6] [--origins 26]
+    .venv/bin/python -m bench.hierarchy [--trusts 150] [--years 6] [--origins 52]
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def main() -> int:
     parser.add_argument("--end", default="2026-03-31")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--horizon", type=int, default=14)
-    parser.add_argument("--origins", type=int, default=26)
+    parser.add_argument("--origins", type=int, default=52)
     parser.add_argument("--methods", default=METHODS)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()

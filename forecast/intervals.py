@@ -60,15 +60,19 @@ class ResidualCalibrator:
         mu = np.maximum(point, 1e-9)
         return np.asarray(np.sqrt(self.poisson_coef[idx] * mu + self.relative_coef[idx] * mu**2))
 
-    def quantile(self, horizon: IntArray, point: FloatArray, level: float) -> FloatArray:
-        """The `level` quantile of the predictive distribution, floored at zero."""
+    def quantile(self, horizon: IntArray, point: FloatArray, level: float,
+                 stretch: FloatArray | float = 1.0) -> FloatArray:
+        """The `level` quantile of the predictive distribution, floored at zero; `stretch`
+        multiplies the spread (a caller's own factor, e.g. the season's)."""
         idx = self._index(horizon)
         z = np.array([np.interp(level, GRID, self.z_quantiles[i]) for i in idx])
-        return np.asarray(np.maximum(point + z * self.scale(horizon, point), 0.0))
+        return np.asarray(np.maximum(point + z * stretch * self.scale(horizon, point), 0.0))
 
-    def intervals(self, horizon: IntArray, point: FloatArray) -> dict[str, FloatArray]:
+    def intervals(self, horizon: IntArray, point: FloatArray,
+                  stretch: FloatArray | float = 1.0) -> dict[str, FloatArray]:
         """lo95, lo80, hi80, hi95, ordered around the point whatever the residuals said."""
-        out = {name: self.quantile(horizon, point, q) for name, q in INTERVAL_LEVELS.items()}
+        out = {name: self.quantile(horizon, point, q, stretch)
+               for name, q in INTERVAL_LEVELS.items()}
         out["lo80"] = np.minimum(out["lo80"], point)
         out["lo95"] = np.minimum(out["lo95"], out["lo80"])
         out["hi80"] = np.maximum(out["hi80"], point)

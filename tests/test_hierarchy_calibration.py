@@ -1,0 +1,76 @@
+"""The seasonal calibrator: intervals as wide as the errors at that time of year."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from forecast.hierarchy.calibration import SeasonalCalibrator
+from forecast.hierarchy.model import HierarchicalForecaster
+from forecast.hierarchy.structure import Hierarchy
+
+START = date(2024, 4, 1)
+
+
+def errors(days: int, winter_sd: float, summer_sd: float, seed: int = 0
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[date]]:
+    """A level's daily (horizon, point, actual, date) with a relative error sd that peaks in
+    mid-January and bottoms out in mid-July."""
+    rng = np.random.default_rng(seed)
+    dates = [START + timedelta(days=i) for i in range(days)]
+    horizon = np.tile(np.arange(1, 15), days // 14 + 1)[:days].astype(np.int64)
+    point = np.full(days, 20_000.0)
+    sd = np.array([_seasonal_sd(d, winter_sd, summer_sd) for d in dates])
+    actual = point * (1.0 + sd * rng.standard_normal(days))
+    return horizon, point, actual, dates
+
+
+def _seasonal_sd(day: date, winter_sd: float, summer_sd: float) -> float:
+    weight = 0.5 * (1 + np.cos(2 * np.pi * ((day - date(day.year, 1, 15)).days / 365.25)))
+    return float(np.exp(np.log(summer_sd) + weight * (np.log(winter_sd) - np.log(summer_sd))))
+
+
+def coverage80(calibrator: SeasonalCalibrator, days: int, winter_sd: float,
+               summer_sd: float, months: set[int]) -> float:
+    horizon, point, actual, dates = errors(days, winter_sd, summer_sd, seed=99)
+    keep = np.array([d.month in months for d in dates])
+    bands = calibrator.intervals(horizon[keep], point[keep],
+                                 [d for d, k in zip(dates, keep, strict=True) if k])
+    inside = (actual[keep] >= bands["lo80"]) & (actual[keep] <= bands["hi80"])
+    return float(inside.mean())
+
+
+def test_a_winter_peak_in_the_errors_widens_winter_intervals_and_narrows_summer_ones() -> None:
+    calibrator = SeasonalCalibrator.fit(*errors(364, winter_sd=0.04, summer_sd=0.01))
+    assert calibrator.amplitude > 1.5
+    winter = coverage80(calibrator, 730, 0.04, 0.01, {12, 1, 2})
+    summer = coverage80(calibrator, 730, 0.04, 0.01, {6, 7, 8})
+    assert 0.74 <= winter <= 0.86, winter
+    assert 0.74 <= summer <= 0.86, summer
+    flat = SeasonalCalibrator.fit(*errors(364, 0.04, 0.01)[:3], [START] * 364)
+    assert flat.amplitude == 1.0
+    assert coverage80(flat, 730, 0.04, 0.01, {12, 1, 2}) < 0.7  # what the season fixes
+
+
+def test_errors_without_a_season_give_a_flat_curve() -> None:
+    calibrator = SeasonalCalibrator.fit(*errors(364, winter_sd=0.02, summer_sd=0.02))
+    assert calibrator.amplitude < 1.1
+    assert 0.75 <= coverage80(calibrator, 730, 0.02, 0.02, set(range(1, 13))) <= 0.85
+
+
+def test_less_than_a_year_of_errors_cannot_tell_a_season_from_a_trend() -> None:
+    calibrator = SeasonalCalibrator.fit(*errors(200, winter_sd=0.04, summer_sd=0.01))
+    assert calibrator.amplitude == 1.0
+
+
+@pytest.mark.parametrize(("history_days", "window"), [
+    (3000, 364), (365 + 200, 200), (365 + 30, 84), (60, 84)])
+def test_the_calibration_window_leaves_the_early_model_a_year(history_days: int,
+                                                              window: int) -> None:
+    mapping = pl.DataFrame({"site_code": ["RAA01"], "trust_code": ["RAA"], "ics_code": ["QAA"],
+                            "region": ["London"], "nation": ["England"]})
+    model = HierarchicalForecaster(Hierarchy.from_frame(mapping))
+    assert model.window_days(history_days) == window
