@@ -8,7 +8,9 @@
                                           so a key learns nothing about other trusts
 
 Handlers ask for `ReadAccess` (key + served snapshot), `ReadableTrust`, `WritableTrust` or
-`AdminTrust` (the same, for one trust they may use) and trust what they get. Each is one
+`AdminTrust` (the same, for one trust they may use) and trust what they get. Forecast reads
+name a target (`?target=admissions`): their snapshot, and so the hierarchy that decides what a
+key limited to a node may see, is that of the run served for the target. Each is one
 dependency that calls plain functions, not a tree of them: FastAPI spends tens of microseconds
 per dependency node, and the forecast read is the path that must serve a thousand requests a second.
 """
@@ -20,10 +22,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from aeforecast.contract import TRUST_CODE_PATTERN
-from aeforecast.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from aeforecast.errors import (
+    AuthenticationError,
+    NoForecastError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from aeforecast.settings import Settings
 from aeforecast.store import Store
 from api.auth import KeyCache
@@ -31,6 +38,7 @@ from api.keystore import KeyRecord
 from api.ratelimit import TokenBuckets
 from api.security import Scope, scope_allows
 from api.serving import ServingCache, Snapshot
+from forecast.targets import DEFAULT_TARGET, Target
 
 _TRUST_CODE = re.compile(TRUST_CODE_PATTERN)
 # The bearer scheme is read here and documented in OpenAPI by api.app (BEARER_SCHEME): as a
@@ -50,6 +58,11 @@ TrustPath = Annotated[
 ]
 
 
+TargetQuery = Annotated[
+    Target,
+    Query(description="What is forecast: type 1 attendances (default) or emergency admissions "
+                      "via A&E (served once the batch has run on admissions data)."),
+]
 NodePath = Annotated[
     str,
     Path(description="The node's code: an ICS (e.g. QE1), region (Y56), nation (ENG) or site "
@@ -87,6 +100,19 @@ async def get_serving(request: Request) -> ServingCache:
     return serving
 
 
+def serving_for(request: Request, target: Target) -> ServingCache:
+    """The served run of `target`: attendances (`app.state.serving`) or admissions."""
+    state = request.app.state
+    serving: ServingCache = state.serving if target == DEFAULT_TARGET else state.admissions
+    return serving
+
+
+def no_run(target: Target) -> NoForecastError:
+    """The error for a read of `target` before any run of it: the contract's 404 body."""
+    return NoForecastError(f"no {target} forecast run yet: the nightly batch has not run"
+                           + ("" if target == DEFAULT_TARGET else f" on {target} data"))
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ServingDep = Annotated[ServingCache, Depends(get_serving)]
@@ -97,11 +123,12 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-async def _access(request: Request, scope: Scope) -> Access:
-    return await access_for(request, _bearer_token(request), scope)
+async def _access(request: Request, scope: Scope, target: Target = DEFAULT_TARGET) -> Access:
+    return await access_for(request, _bearer_token(request), scope, target)
 
 
-async def access_for(request: Request, token: str | None, scope: Scope) -> Access:
+async def access_for(request: Request, token: str | None, scope: Scope,
+                     target: Target = DEFAULT_TARGET) -> Access:
     """The checks above for a key however it came (the dashboard also takes a cookie)."""
     keys: KeyCache = request.app.state.keys
     try:
@@ -116,8 +143,7 @@ async def access_for(request: Request, token: str | None, scope: Scope) -> Acces
     limit.check(key.key_id, f"key {key.prefix}")
     if not scope_allows(key.scope, scope):
         raise PermissionDeniedError(f"this key has scope '{key.scope}'; this needs '{scope}'")
-    serving: ServingCache = request.app.state.serving
-    return Access(key, await serving.snapshot())
+    return Access(key, await serving_for(request, target).snapshot())
 
 
 def may_see(key: KeyRecord, code: str, snapshot: Snapshot) -> bool:
@@ -150,6 +176,12 @@ async def readable_trust(request: Request, trust_code: TrustPath) -> TrustAccess
     return _trust(await _access(request, "read"), trust_code)
 
 
+async def readable_trust_forecast(request: Request, trust_code: TrustPath,
+                                  target: TargetQuery = DEFAULT_TARGET) -> TrustAccess:
+    """`readable_trust` against the run served for `target` (its snapshot, its hierarchy)."""
+    return _trust(await _access(request, "read", target), trust_code)
+
+
 async def writable_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
     return _trust(await _access(request, "write"), trust_code)
 
@@ -166,21 +198,27 @@ class NodeAccess(Access):
     level: str
 
 
-def readable_node(level: str) -> Callable[[Request, str], Awaitable[NodeAccess]]:
-    """The dependency of `/v1/<level>/{code}/...`: one and the same 404 for a node that is not
-    at this level, not in the served hierarchy, or not visible to the key."""
+def readable_node(level: str) -> Callable[[Request, str, Target], Awaitable[NodeAccess]]:
+    """The dependency of `/v1/<level>/{code}/...?target=`: NoForecastError before any run of
+    the target; then one and the same 404 for a node that is not at this level, not in the
+    hierarchy of the run served for the target, or not visible to the key in that hierarchy."""
 
-    async def dependency(request: Request, code: NodePath) -> NodeAccess:
-        access = await _access(request, "read")
-        node = access.snapshot.nodes.get(code)
-        if node is None or node.level != level or not may_see(access.key, code, access.snapshot):
+    async def dependency(request: Request, code: NodePath,
+                         target: TargetQuery = DEFAULT_TARGET) -> NodeAccess:
+        access = await _access(request, "read", target)
+        snapshot = access.snapshot
+        if snapshot.run is None:
+            raise no_run(target)
+        node = snapshot.nodes.get(code)
+        if node is None or node.level != level or not may_see(access.key, code, snapshot):
             raise NotFoundError(f"no {level} '{code}'")
-        return NodeAccess(access.key, access.snapshot, code, level)
+        return NodeAccess(access.key, snapshot, code, level)
 
     return dependency
 
 
 ReadAccess = Annotated[Access, Depends(read_access)]
 ReadableTrust = Annotated[TrustAccess, Depends(readable_trust)]
+ReadableTrustForecast = Annotated[TrustAccess, Depends(readable_trust_forecast)]
 WritableTrust = Annotated[TrustAccess, Depends(writable_trust)]
 AdminTrust = Annotated[TrustAccess, Depends(admin_trust)]

@@ -67,8 +67,9 @@ class NodeInfo:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The database as the API sees it: the served run (if any), the known trusts and, when the
-    run was made over a hierarchy, its nodes (sites, ICSs, regions, nations and trusts)."""
+    """The database as the API sees it for one target: the served run (if any), the known
+    trusts and, when the run was made over a hierarchy, its nodes (sites, ICSs, regions,
+    nations and trusts)."""
 
     run: RunInfo | None
     forecasts: dict[str, TrustForecast]
@@ -76,6 +77,7 @@ class Snapshot:
     checked_at: float
     unavailable_since: datetime | None = None  # the database stopped answering: served from memory
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    target: Target = DEFAULT_TARGET
 
     @property
     def generated_at(self) -> str | None:
@@ -160,7 +162,7 @@ class ServingCache:
             since = previous.unavailable_since or datetime.now(UTC)
             snap = Snapshot(
                 previous.run, previous.forecasts, previous.trusts, time.monotonic(), since,
-                previous.nodes,
+                previous.nodes, self.target,
             )
         self._snapshot = snap
         return snap
@@ -192,7 +194,7 @@ class ServingCache:
             self._pending.served.run = RunGauge(
                 run.run_id, run.model, run.as_of.isoformat(), run.completed_at
             )
-        return Snapshot(run, forecasts, trusts, time.monotonic(), nodes=nodes)
+        return Snapshot(run, forecasts, trusts, time.monotonic(), nodes=nodes, target=self.target)
 
 
 def _latest_run_query(target: Target) -> sa.Select[Any]:

@@ -6,8 +6,13 @@ stores the reconciled rows of all of them, plus the run's node list, in the one 
 completes the run. A trust's data may arrive by site (its sites' series under their site
 codes): then its sites are the bottom series and the trust is their sum; otherwise the trust is
 a bottom series and its sites are not forecast. Its artefact lives in the registry under
-`hierarchy-<engine>`, is reused for up to `RETRAIN_AFTER_DAYS` like the plain one, and is
-retrained at once if the hierarchy changed.
+`hierarchy-<engine>` (`hierarchy-<engine>.admissions` for admissions, as `artefact_name` names
+plain ones), is reused for up to `RETRAIN_AFTER_DAYS` like the plain one, and is retrained at
+once if the hierarchy changed.
+
+The target is the inputs' (`for_target`): for admissions the count column already holds
+admissions and only the series that report admissions are there, so a trust whose sites'
+files carry no admissions is an admissions leaf itself, even when its attendances come by site.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import polars as pl
 from aeforecast.batch import run_store
 from aeforecast.batch.inputs import BatchInputs
 from aeforecast.batch.modelling import RETRAIN_AFTER_DAYS
-from aeforecast.batch.registry import ModelRegistry, ModelVersion, TrainingWindow
+from aeforecast.batch.registry import ModelRegistry, ModelVersion, TrainingWindow, artefact_name
 from aeforecast.batch.runs import RunId
 from aeforecast.errors import ModelError
 from aeforecast.store import Store
@@ -32,6 +37,7 @@ from forecast.hierarchy.aggregate import hierarchy_input
 from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.structure import Hierarchy
 from forecast.protocol import Forecaster, ModelInput, ModelName
+from forecast.targets import DEFAULT_TARGET, Target
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +65,14 @@ def structure_for(mapping: pl.DataFrame, data: ModelInput) -> Hierarchy:
 
 
 def make_run(store: Store, registry: ModelRegistry, inputs: BatchInputs, mapping: pl.DataFrame,
-             engine: ModelName, retrain: str, run_id: RunId) -> tuple[int, ModelVersion | None,
-                                                                     bool]:
-    """Fit or load, forecast every node, store the run; (nodes, version, retrained)."""
+             engine: ModelName, retrain: str, run_id: RunId, target: Target = DEFAULT_TARGET
+             ) -> tuple[int, ModelVersion | None, bool]:
+    """Fit or load, forecast every node, store the run; (nodes, version, retrained).
+    `inputs` are already those of `target` (`for_target`)."""
     hierarchy = structure_for(mapping, inputs.data)
-    nodes = hierarchy_input(inputs.data, hierarchy)
-    model, version, retrained = _model(registry, hierarchy, nodes, inputs, engine, retrain)
+    nodes = hierarchy_input(inputs.data, hierarchy)  # the target is in the engine's column
+    model, version, retrained = _model(registry, hierarchy, nodes, inputs, engine, retrain,
+                                       target)
     forecast = model.predict(nodes, inputs.as_of, inputs.horizon)
     if forecast.height != len(hierarchy) * inputs.horizon:
         raise ModelError(f"the hierarchical forecast has {forecast.height} rows, expected "
@@ -74,7 +82,8 @@ def make_run(store: Store, registry: ModelRegistry, inputs: BatchInputs, mapping
         [(n.code, model.name, name, "ok", None) for n in hierarchy.nodes],
         schema=list(run_store.TRUST_ROW_COLUMNS), orient="row")
     metadata: dict[str, Any] = {
-        "model": f"hierarchy-{engine}", "model_version": name, "hierarchy": model.describe(),
+        "model": f"hierarchy-{engine}", "target": target, "model_version": name,
+        "hierarchy": model.describe(),
         "retrain": {"policy": retrain, "retrained": retrained},
         "data": {"first_date": inputs.first_date, "last_date": inputs.last_date,
                  "nodes": len(hierarchy), "leaves": len(hierarchy.leaves),
@@ -86,10 +95,11 @@ def make_run(store: Store, registry: ModelRegistry, inputs: BatchInputs, mapping
 
 
 def _model(registry: ModelRegistry, hierarchy: Hierarchy, nodes: ModelInput,
-           inputs: BatchInputs, engine: ModelName, retrain: str
+           inputs: BatchInputs, engine: ModelName, retrain: str, target: Target
            ) -> tuple[HierarchicalForecaster, ModelVersion | None, bool]:
     name = f"hierarchy-{engine}"
-    latest = registry.latest(name, not_after=inputs.as_of)
+    artefact = artefact_name(name, target)
+    latest = registry.latest(artefact, not_after=inputs.as_of)
     if latest is not None and retrain != "always" and _fresh(latest, inputs.as_of, retrain):
         try:
             loaded = registry.load(latest)
@@ -101,13 +111,13 @@ def _model(registry: ModelRegistry, hierarchy: Hierarchy, nodes: ModelInput,
                 return loaded, latest, False
             log.info("the hierarchy or horizon changed since %s: retraining", latest.version_id)
     if retrain == "never":
-        raise ModelError(f"--retrain never, but no usable '{name}' artefact")
+        raise ModelError(f"--retrain never, but no usable '{artefact}' artefact")
     model = HierarchicalForecaster(hierarchy, engine=partial(build_engine, engine),
                                    max_horizon=inputs.horizon, name=name)
     model.fit(nodes)
     window = TrainingWindow(inputs.first_date, inputs.last_date, inputs.fingerprint,
                             len(hierarchy))
-    return model, registry.save(model, window), True
+    return model, registry.save(model, window, artefact), True
 
 
 def _fresh(version: ModelVersion, as_of: date, retrain: str) -> bool:

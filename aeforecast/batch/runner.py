@@ -111,7 +111,7 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
         if inputs is None:
             raise NotFoundError(f"no {options.target} stored on or before {options.as_of} in "
                                 f"{store.url}")
-        mapping = read_hierarchy(store) if options.target == "attendances" else None
+        mapping = read_hierarchy(store)
         if mapping is not None:
             return _hierarchy_batch(store, registry, options, inputs, mapping, report)
         existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint,
@@ -141,21 +141,24 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
 
 def _hierarchy_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
                      inputs: BatchInputs, mapping: pl.DataFrame, report: Progress) -> BatchResult:
-    """Every node of the stored hierarchy, reconciled, in one run (`hierarchy_run`)."""
+    """Every node of the stored hierarchy that reports the target, reconciled, in one run
+    (`hierarchy_run`)."""
     inputs = replace(inputs, fingerprint=hierarchy_run.mapping_fingerprint(
         inputs.fingerprint, mapping))
     model = f"hierarchy-{options.model}"
     existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint, model,
-                                           options.horizon)
+                                           options.horizon, options.target)
     if existing is not None:
         log.info("run %s already holds these forecasts; nothing to do", existing)
         return BatchResult(existing, reused=True)
     run_id = run_store.begin_run(store, as_of=options.as_of, horizon=options.horizon,
-                                 model=model, fingerprint=inputs.fingerprint)
-    report("model", f"forecasting every node of the hierarchy with {model}")
+                                 model=model, fingerprint=inputs.fingerprint,
+                                 target=options.target)
+    report("model", f"forecasting {options.target} at every node of the hierarchy with {model}")
     try:
         n_nodes, version, retrained = hierarchy_run.make_run(
-            store, registry, inputs, mapping, options.model, options.retrain, run_id)
+            store, registry, inputs, mapping, options.model, options.retrain, run_id,
+            options.target)
     except BaseException as exc:
         _fail_quietly(store, run_id, exc)
         raise

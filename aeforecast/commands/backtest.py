@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from forecast.hierarchy.backtest import HierarchyBacktest
     from forecast.protocol import Forecaster, ModelInput, ModelName
     from forecast.scaleout.cluster import Cluster
+    from forecast.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     outputs: dict[str, Callable[[Path], object]] = {}
     if args.hierarchy is not None:
         engine = DEFAULT_MODEL if DEFAULT_MODEL in models else next(iter(models))
-        levels = _hierarchy_backtest(args, data, origins, engine)
+        levels = _hierarchy_backtest(args, data, origins, engine, target)
         summary["hierarchy"] = levels.summary
         html = html.replace("</body>", hierarchy_section(levels.summary) + "</body>")
         outputs["hierarchy_forecasts.parquet"] = levels.forecasts.write_parquet
@@ -145,32 +147,30 @@ def _on(models: dict[ModelName, Forecaster], cluster: Cluster | None
 
 
 def _hierarchy_backtest(args: argparse.Namespace, data: ModelInput, origins: list[date],
-                        engine: str) -> HierarchyBacktest:
+                        engine: str, target: Target) -> HierarchyBacktest:
     """Every level of the mapping, with the sites' series if given; the engine is the default
     model if it is backtested, else the first model listed. MinT-shrink is served; bottom-up
-    is scored beside it."""
+    is scored beside it. `data` is already `target`'s (`target_frame`); the sites' file is
+    taken the same way, so a site without that target leaves its trust a bottom series."""
     from functools import partial
 
-    from aeforecast.batch.hierarchy_run import build_engine
+    from aeforecast.batch.hierarchy_run import build_engine, structure_for
     from aeforecast.contract.hierarchy import read_hierarchy
     from forecast.hierarchy.backtest import run_hierarchy_backtest
-    from forecast.hierarchy.structure import Hierarchy
     from forecast.protocol import ModelInput
+    from forecast.targets import target_frame
 
     mapping = read_hierarchy(args.hierarchy)
-    leaves = data.attendances
+    leaves = ModelInput(data.attendances, data.temperature)
     if args.sites is not None:
-        leaves = pl.concat([leaves, _read_attendances(args.sites)], how="diagonal_relaxed")
-    present = set(leaves["trust_code"].unique().to_list())
-    by_site = mapping.drop_nulls("site_code").group_by("trust_code").agg(
-        pl.col("site_code").is_in(list(present)).all().alias("all")).filter("all")
-    sited = by_site["trust_code"].to_list()
-    known = mapping.filter(pl.col("trust_code").is_in([*present, *sited]))
-    hierarchy = Hierarchy.from_frame(known, with_sites=sited)
-    return run_hierarchy_backtest(ModelInput(leaves, data.temperature), hierarchy, args.horizon,
-                                  origins, engine=partial(build_engine, engine),
-                                  methods=["mint_shrink", "bottom_up"],
-                                  refit_every=args.refit_every)
+        sites = target_frame(_read_attendances(args.sites), target)
+        leaves = ModelInput(pl.concat([data.attendances, sites], how="diagonal_relaxed"),
+                            data.temperature)
+    result = run_hierarchy_backtest(leaves, structure_for(mapping, leaves), args.horizon,
+                                    origins, engine=partial(build_engine, engine),
+                                    methods=["mint_shrink", "bottom_up"],
+                                    refit_every=args.refit_every)
+    return replace(result, summary={**result.summary, "target": target})
 
 
 def _origins(args: argparse.Namespace, attendances: pl.DataFrame) -> list[date]:

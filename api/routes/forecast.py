@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from aeforecast.errors import InputError, NoForecastError
-from api.deps import ReadableTrust
+from api.deps import ReadableTrustForecast, no_run
 from api.routes.forecast_extras import enriched_response, forecast_head
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, Forecast, error_responses
 from api.serving import DAY_FIELDS, Snapshot, TrustForecast
+from forecast.targets import DEFAULT_TARGET
 
 router = APIRouter(prefix="/v1/trusts", tags=["forecast"])
 
@@ -44,11 +45,6 @@ Include = Annotated[
                       "flu-season momentum and other factors contribute; they add up to "
                       "`point`."),
 ]
-TargetParam = Annotated[
-    Literal["attendances", "admissions"],
-    Query(description="What to forecast: type 1 attendances (default) or emergency admissions "
-                      "via A&E (served when admissions have been ingested)."),
-]
 Format = Annotated[
     Literal["json", "csv"] | None,
     Query(
@@ -73,19 +69,17 @@ Format = Annotated[
 )
 async def get_forecast(
     request: Request,
-    access: ReadableTrust,
+    access: ReadableTrustForecast,
     start: Start = None,
     days: Days = DEFAULT_DAYS,
     fmt: Format = None,
     threshold: Threshold = None,
     include: Include = None,
-    target: TargetParam = "attendances",
 ) -> Response:
-    """One trust's daily forecast with 80% and 95% intervals, one entry per requested day."""
+    """One trust's daily forecast with 80% and 95% intervals, one entry per requested day
+    (`target=admissions`: emergency admissions via A&E)."""
     trust_code, snapshot = access.trust_code, access.snapshot
-    if target != "attendances":
-        snapshot = await request.app.state.admissions.snapshot()
-    served = _served(snapshot, trust_code, target)
+    served = _served(snapshot, trust_code)
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
     if offset < 0 or offset + days > len(served.days_json):
@@ -96,7 +90,8 @@ async def get_forecast(
     csv = fmt == "csv" or (fmt is None and _wants_csv(request.headers.get("accept", "")))
     assert snapshot.run is not None
     extra = "" if threshold is None and include is None else f"|{threshold}|{include}"
-    tag = _etag(snapshot.run.run_id, trust_code, first, days, csv, extra)
+    of = "" if snapshot.target == DEFAULT_TARGET else f"|{snapshot.target}"
+    tag = _etag(snapshot.run.run_id, trust_code, first, days, csv, extra + of)
     headers = {
         "ETag": tag,
         "Cache-Control": CACHE_CONTROL,
@@ -119,15 +114,13 @@ async def get_forecast(
                     headers=headers)
 
 
-def _served(snapshot: Snapshot, trust_code: str, target: str) -> TrustForecast:
+def _served(snapshot: Snapshot, trust_code: str) -> TrustForecast:
     if snapshot.run is None:
-        raise NoForecastError(f"no {target} forecast run yet: the nightly batch has not run"
-                              + (" on admissions data" if target != "attendances" else ""))
+        raise no_run(snapshot.target)
     served = snapshot.forecasts.get(trust_code)
     if served is None:
-        raise NoForecastError(
-            f"the served {target} run {snapshot.run.run_id} has no forecast for {trust_code}"
-        )
+        raise NoForecastError(f"the served {snapshot.target} run {snapshot.run.run_id} has no "
+                              f"forecast for {trust_code}")
     return served
 
 

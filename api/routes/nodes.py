@@ -3,18 +3,20 @@
 The served run, when the batch ran over a hierarchy, holds reconciled forecasts for every node:
 a region's point is the sum of its ICSs', an ICS's the sum of its trusts', a trust's the sum of
 its sites'. Each level has its own calibrated intervals. Same shape as the trust forecast, with
-`node_code` and `level` in place of `trust_code`.
+`node_code` and `level` in place of `trust_code`. `?target=admissions` serves the admissions run
+(made over the same mapping, with the nodes that report admissions); which nodes exist, and
+which a key may see, is decided by the hierarchy of the run served (`api.deps.readable_node`).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from aeforecast.errors import InputError, NoForecastError
+from aeforecast.errors import InputError
 from api.deps import NodeAccess, readable_node
 from api.routes.forecast import (
     CACHE_CONTROL,
@@ -29,11 +31,8 @@ from api.routes.forecast import (
 )
 from api.schemas import DEFAULT_DAYS, error_responses
 from api.serving import DAY_FIELDS
+from forecast.targets import DEFAULT_TARGET
 
-Target = Annotated[
-    Literal["attendances", "admissions"],
-    Query(description="What is forecast: `attendances` (default) or `admissions`."),
-]
 IcsAccess = Annotated[NodeAccess, Depends(readable_node("ics"))]
 RegionAccess = Annotated[NodeAccess, Depends(readable_node("region"))]
 NationAccess = Annotated[NodeAccess, Depends(readable_node("nation"))]
@@ -48,44 +47,38 @@ router = APIRouter(tags=["hierarchy"], responses=RESPONSES)
 
 @router.get("/v1/ics/{code}/forecast")
 async def get_ics_forecast(request: Request, access: IcsAccess, start: Start = None,
-                           days: Days = DEFAULT_DAYS, fmt: Format = None,
-                           target: Target = "attendances") -> Response:
+                           days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
     """An integrated care system's daily forecast: the sum of its trusts', with its own
     calibrated 80% and 95% intervals."""
-    return _respond(request, access, start, days, fmt, target)
+    return _respond(request, access, start, days, fmt)
 
 
 @router.get("/v1/regions/{code}/forecast")
 async def get_region_forecast(request: Request, access: RegionAccess, start: Start = None,
-                              days: Days = DEFAULT_DAYS, fmt: Format = None,
-                              target: Target = "attendances") -> Response:
+                              days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
     """An NHS England region's daily forecast: the sum of its ICSs', with its own intervals."""
-    return _respond(request, access, start, days, fmt, target)
+    return _respond(request, access, start, days, fmt)
 
 
 @router.get("/v1/nations/{code}/forecast")
 async def get_nation_forecast(request: Request, access: NationAccess, start: Start = None,
-                              days: Days = DEFAULT_DAYS, fmt: Format = None,
-                              target: Target = "attendances") -> Response:
+                              days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
     """A nation's (ENG, WLS, SCT, NIR) daily forecast: the sum of its regions'."""
-    return _respond(request, access, start, days, fmt, target)
+    return _respond(request, access, start, days, fmt)
 
 
 @router.get("/v1/sites/{code}/forecast")
 async def get_site_forecast(request: Request, access: SiteAccess, start: Start = None,
-                            days: Days = DEFAULT_DAYS, fmt: Format = None,
-                            target: Target = "attendances") -> Response:
+                            days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
     """One site's (emergency department's) daily forecast; its trust's is the sum of its
     sites'."""
-    return _respond(request, access, start, days, fmt, target)
+    return _respond(request, access, start, days, fmt)
 
 
 def _respond(request: Request, access: NodeAccess, start: date | None, days: int,
-             fmt: str | None, target: str) -> Response:
-    if target != "attendances":
-        raise NoForecastError(f"the served run has no {target} forecast for {access.node_code}")
-    snapshot, code = access.snapshot, access.node_code
-    served = _served(snapshot, code, target)
+             fmt: str | None) -> Response:
+    snapshot, code, target = access.snapshot, access.node_code, access.snapshot.target
+    served = _served(snapshot, code)
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
     if offset < 0 or offset + days > len(served.days_json):
@@ -93,7 +86,8 @@ def _respond(request: Request, access: NodeAccess, start: date | None, days: int
                          f"{served.last}; ask for days within that range")
     csv = fmt == "csv" or (fmt is None and _wants_csv(request.headers.get("accept", "")))
     assert snapshot.run is not None
-    tag = _etag(snapshot.run.run_id, f"{access.level}:{code}", first, days, csv)
+    extra = "" if target == DEFAULT_TARGET else f"|{target}"
+    tag = _etag(snapshot.run.run_id, f"{access.level}:{code}", first, days, csv, extra)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept, Authorization",
                "X-Run-ID": snapshot.run.run_id, "X-Model": served.model,
                "X-Model-Version": served.model_version or ""}
