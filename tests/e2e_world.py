@@ -9,8 +9,6 @@ actuals after its start), `ingest` again (live accuracy scores that week), read 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,8 +19,9 @@ from pathlib import Path
 import polars as pl
 import psycopg
 from conftest import Cli
+from live_server import serve_env
 from sqlalchemy.engine import make_url
-from test_serve_e2e import free_port, new_key, run_ok, wait_ready
+from test_serve_e2e import new_key, run_ok
 
 SAMPLE = Path(__file__).parent / "data" / "cardiff_hourly_sample.csv"
 DATA_END = date(2026, 3, 27)
@@ -78,21 +77,5 @@ def served_world(database_url: str, folder: Path) -> Iterator[World]:
     run_ok(cli, *ingest)  # nothing new, but live accuracy now scores the run's first week
     keys = (new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "write"),
             new_key(cli, "admin"))
-    port = free_port()
-    log = folder / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aeforecast.cli", "serve", "--port", str(port)],
-            cwd=folder, env=cli.env, stdout=sink, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, log)
+    with serve_env(cli.env, folder) as url:
         yield World(url, run_id, trusts, *keys)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -1,7 +1,9 @@
 """`aeforecast serve` as a real process on a free port, over a store the test prepared.
 
-Cheaper than the full synth -> ingest -> batch chain of `test_serve_e2e.py`: the caller writes a
-run with the batch's run store (`test_api.store_run`) and creates its keys, then serves it.
+`serve` takes a database URL and settings (the caller writes a run with the batch's run store,
+`test_api.store_run`, and creates its keys); `serve_env` takes the environment of a `Cli` that
+ran the real synth -> ingest -> batch chain. Either yields the base URL once /readyz says 200
+and stops the server afterwards, whatever the test did.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ def serve(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
     env.update(AEF_DATABASE_URL=database_url, AEF_MODEL_DIR=str(cwd / "models"))
     env.update({f"AEF_{name.upper()}": value for name, value in settings.items()})
+    with serve_env(env, cwd) as url:
+        yield url
+
+
+@contextmanager
+def serve_env(env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """The base URL of a ready server started with exactly `env` in `cwd`."""
     port = free_port()
     log = cwd / f"serve-{port}.log"
     with log.open("wb") as sink:
@@ -40,7 +49,7 @@ def serve(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process, log)
+        wait_ready(url, process, log)
         yield url
     finally:
         process.terminate()
@@ -51,7 +60,7 @@ def serve(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
             process.wait()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -26,9 +26,9 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import Cli
+from live_server import free_port
 from sqlalchemy.engine import make_url
 from test_api import TRUSTS, ingest_history, store_run
-from test_serve_e2e import free_port
 
 from aeforecast.store import Store
 from api.keystore import create_key

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import Cli
-from test_serve_e2e import free_port
+from live_server import free_port
 
 pytestmark = pytest.mark.slow
 SMALL = ["--trusts", "3", "--years", "2"]

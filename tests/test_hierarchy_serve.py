@@ -4,8 +4,6 @@ keys limited to a node see it and what is below it, nothing above."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from conftest import Cli
-from test_serve_e2e import free_port, run_ok, wait_ready
+from live_server import serve_env
+from test_serve_e2e import run_ok
 
 from aeforecast.store import Store
 from aeforecast.store import _tables as t
@@ -58,19 +57,8 @@ def world(cli: Cli, tmp_path: Path, database_url: str) -> Iterator[World]:
         stored = pl.DataFrame([tuple(r) for r in conn.execute(
             sa.select(f.c.trust_code, f.c.date, f.c.point).where(f.c.run_id == run_id))],
             schema=["node_code", "date", "point"], orient="row")
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aeforecast.cli", "serve", "--port", str(port)],
-            cwd=tmp_path, env=cli.env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, log)
+    with serve_env(cli.env, tmp_path) as url:
         yield World(url, run_id, nodes, stored)
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def _largest_gap(points: pl.DataFrame, nodes: pl.DataFrame) -> float:

@@ -6,8 +6,6 @@ synth (4 trusts, 2 years) -> ingest -> batch (ensemble, 14 days, drivers stored)
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +15,8 @@ import httpx
 import polars as pl
 import pytest
 from conftest import Cli
-from test_serve_e2e import auth, free_port, new_key, run_ok, wait_ready
+from live_server import serve_env
+from test_serve_e2e import auth, new_key, run_ok
 
 pytestmark = pytest.mark.slow
 
@@ -43,23 +42,8 @@ def served(cli: Cli, tmp_path: Path) -> Iterator[Served]:
     trusts = sorted(pl.read_parquet(tmp_path / "data" / "attendances.parquet")["trust_code"]
                     .unique().to_list())
     keys = new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "admin")
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aeforecast.cli", "serve", "--port", str(port)],
-            cwd=tmp_path, env=cli.env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, log)
+    with serve_env(cli.env, tmp_path) as url:
         yield Served(url, run_id, trusts, *keys)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_pinch_points_drivers_and_what_if_over_http(served: Served) -> None:

@@ -6,10 +6,6 @@ On both backends: synth (4 trusts, 2 years) -> ingest -> batch -> keys create ->
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +15,7 @@ import httpx
 import polars as pl
 import pytest
 from conftest import Cli
+from live_server import serve_env
 
 pytestmark = pytest.mark.slow
 TOMORROW = date.today() + timedelta(days=1)
@@ -34,12 +31,6 @@ class Served:
     write: str
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def run_ok(cli: Cli, *args: str) -> str:
     done = cli(*args)
     assert done.returncode == 0, f"aeforecast {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
@@ -50,20 +41,6 @@ def new_key(cli: Cli, scope: str, *trusts: str) -> str:
     limits = [arg for code in trusts for arg in ("--trust", code)]
     created = run_ok(cli, "keys", "create", "--name", f"e2e {scope}", "--scope", scope, *limits)
     return created.strip()
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"aeforecast serve exited {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"/readyz not 200 after {timeout} s:\n{log.read_text()}")
 
 
 @pytest.fixture
@@ -84,27 +61,8 @@ def served(cli: Cli, tmp_path: Path) -> Iterator[Served]:
         pl.read_parquet(tmp_path / "data" / "attendances.parquet")["trust_code"].unique().to_list()
     )
     keys = new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "write")
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "aeforecast.cli", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=cli.env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, log)
+    with serve_env(cli.env, tmp_path) as url:
         yield Served(url, run_id, trusts, *keys)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def auth(key: str) -> dict[str, str]:
