@@ -13,6 +13,8 @@ from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.structure import Hierarchy
 
 START = date(2024, 4, 1)
+ONE_SITE = pl.DataFrame({"site_code": ["RAA01"], "trust_code": ["RAA"], "ics_code": ["QAA"],
+                         "region": ["London"], "nation": ["England"]})
 
 
 def errors(days: int, winter_sd: float, summer_sd: float, seed: int = 0
@@ -70,7 +72,17 @@ def test_less_than_a_year_of_errors_cannot_tell_a_season_from_a_trend() -> None:
     (3000, 364), (365 + 200, 200), (365 + 30, 84), (60, 84)])
 def test_the_calibration_window_leaves_the_early_model_a_year(history_days: int,
                                                               window: int) -> None:
-    mapping = pl.DataFrame({"site_code": ["RAA01"], "trust_code": ["RAA"], "ics_code": ["QAA"],
-                            "region": ["London"], "nation": ["England"]})
-    model = HierarchicalForecaster(Hierarchy.from_frame(mapping))
+    model = HierarchicalForecaster(Hierarchy.from_frame(ONE_SITE))
     assert model.window_days(history_days) == window
+
+
+@pytest.mark.parametrize(("window", "count"), [(364, 4), (200, 2), (120, 1), (84, 1)])
+def test_the_window_is_forecast_by_engines_trained_each_quarter(window: int, count: int) -> None:
+    model = HierarchicalForecaster(Hierarchy.from_frame(ONE_SITE))
+    cut = date(2025, 4, 1)
+    end = cut + timedelta(days=window)
+    segments = model._segments(cut, end)
+    assert len(segments) == count
+    assert segments[0][0] == cut and segments[-1][1] == end
+    assert all(a[1] == b[0] for a, b in zip(segments, segments[1:], strict=False))
+    assert all((b - a).days % 7 == 0 for a, b in segments[:-1])  # weekly origins line up

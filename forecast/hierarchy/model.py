@@ -1,8 +1,9 @@
 """Coherent forecasts for every node: base forecasts from one engine, then reconciliation.
 
 `fit` trains the base engine (any `Forecaster`, the catalog default unless told) on the data up
-to `calibration_days` (a year, when the history allows) before the end, forecasts every node
-from weekly origins in that last year, and learns from the errors: the reconciliation matrix
+to `calibration_days` (a year, when the history allows) before the end, and again at the start
+of each quarter of that year, forecasts every node from weekly origins in the year (each quarter
+by the engine trained just before it), and learns from the errors: the reconciliation matrix
 (MinT with a shrunk covariance of the last 12 weeks' base errors, or a simpler method) and,
 per level, a split-conformal calibrator of the *reconciled* errors with the season in their
 size (`calibration.SeasonalCalibrator`), so the 80%/95% intervals of a region are sized by
@@ -35,6 +36,7 @@ MIN_RESIDUAL_VECTORS = 10
 # before it: with less history than both the window shrinks to fit, never below the minimum.
 MIN_CALIBRATION_DAYS = 84
 MIN_EARLY_TRAINING_DAYS = 365
+MIN_SEGMENT_DAYS = 91
 
 
 def _default_engine() -> Forecaster:
@@ -52,6 +54,7 @@ class HierarchicalForecaster:
     method: Method = "mint_shrink"
     calibration_days: int = 364
     reconciliation_days: int = 84
+    early_models: int = 4
     calibration_step: int = 7
     max_horizon: int = 42
     refit: bool = True
@@ -66,9 +69,13 @@ class HierarchicalForecaster:
         start, end = data.attendances["date"].min(), data.attendances["date"].max()
         assert isinstance(start, date) and isinstance(end, date), "fit() needs actuals"
         cut = end - timedelta(days=self.window_days((end - start).days))
-        early = self.engine()
-        early.fit(data.up_to(cut))
-        self.held_out = self._held_out(early, data, cut, end)
+        frames, early = [], None
+        for first, last in self._segments(cut, end):
+            early = self.engine()
+            early.fit(data.up_to(first))
+            frames.append(self._held_out(early, data, first, last, end))
+        assert early is not None
+        self.held_out = pl.concat(frames)
         self._calibrate()
         if self.refit:
             self.model = self.engine()
@@ -82,6 +89,16 @@ class HierarchicalForecaster:
         room = history_days - MIN_EARLY_TRAINING_DAYS
         return max(min(self.calibration_days, room), min(MIN_CALIBRATION_DAYS,
                                                          self.calibration_days))
+
+    def _segments(self, cut: date, end: date) -> list[tuple[date, date]]:
+        """The window in up to `early_models` stretches of at least a quarter, each forecast
+        by an engine trained up to its start: errors of a model a few weeks old, as served,
+        not of one a year old (whose larger errors made the top levels' intervals too wide)."""
+        days = (end - cut).days
+        count = max(1, min(self.early_models, days // MIN_SEGMENT_DAYS))
+        step = -(-days // count // self.calibration_step) * self.calibration_step
+        starts = [cut + timedelta(days=k * step) for k in range(count)]
+        return [(a, b) for a, b in zip(starts, [*starts[1:], end], strict=True) if a < end]
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self.model is None:
@@ -134,12 +151,12 @@ class HierarchicalForecaster:
             "engine": describe() if callable(describe) else None,
         }
 
-    def _held_out(self, early: Forecaster, data: ModelInput, cut: date, end: date
-                  ) -> pl.DataFrame:
-        """Base forecasts from weekly origins after `cut`, each joined to its actual."""
+    def _held_out(self, early: Forecaster, data: ModelInput, first: date, last: date,
+                  end: date) -> pl.DataFrame:
+        """Base forecasts from weekly origins in [first, last), each joined to its actual."""
         frames = []
-        origin = cut
-        while origin < end:
+        origin = first
+        while origin < last:
             steps = min(self.max_horizon, (end - origin).days)
             frames.append(early.predict(data.up_to(origin), origin, steps))
             origin += timedelta(days=self.calibration_step)
