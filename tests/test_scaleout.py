@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from test_batch_world import END, World, assert_whole, latest, world
 
 from aeforecast.batch.registry import ModelRegistry
@@ -23,7 +24,19 @@ from aeforecast.batch.runner import BatchOptions, run_batch
 from aeforecast.batch.runs import read_run_forecast, run_trusts
 from aeforecast.cli import main
 from aeforecast.store import Store
+from features.pipeline import (
+    national_from_sums,
+    national_sums,
+    prepare,
+    training_rows,
+    training_targets,
+)
+from forecast.lgbm import LOOKBACK_DAYS, GlobalLightGBM
+from forecast.protocol import ModelInput
 from forecast.scaleout import Cluster, connect
+from forecast.scaleout.cluster import split_by_trust
+from forecast.scaleout.features import _prepare_local, _with_national
+from forecast.scaleout.lgbm import draws_by_partition
 
 TRUSTS = 10
 AS_OF = END - timedelta(days=42)  # the 42 days after it hold actuals to score against
@@ -127,6 +140,32 @@ def test_the_distributed_backtest_writes_the_same_outputs(
         assert dask_metrics["models"][name]["mae"] == pytest.approx(entry["mae"],
                                                                     rel=MAE_TOLERANCE), name
     assert (tmp_path / "dask" / "report.html").stat().st_size > 0
+
+
+def test_partitions_train_on_the_rows_one_machine_draws(data: World) -> None:
+    """Each partition draws no horizons of its own: it takes its trusts' columns of one
+    machine's draws, so the partitions' rows together are one machine's rows."""
+    model = GlobalLightGBM()
+    inputs = ModelInput(data.attendances.filter(pl.col("date") <= AS_OF), data.temperature)
+    plan = model.plan(TRUSTS)
+    first_target = AS_OF - timedelta(days=plan.train_days)
+    since = first_target - timedelta(days=model.max_horizon + LOOKBACK_DAYS)
+    whole = prepare(inputs.attendances.filter(pl.col("date") >= since), inputs.temperature,
+                    AS_OF, model.max_horizon, None, model.features)
+    one_machine = training_rows(whole, model.max_horizon, first_target, plan.per_target,
+                                seed=model.params["seed"])
+    parts = [_prepare_local(part, since, AS_OF, model.max_horizon, model.features)
+             for part in split_by_trust(inputs, 4)]
+    national = national_from_sums(pl.concat([national_sums(p.history, model.features)
+                                             for p in parts if p is not None]), model.features)
+    parts = [_with_national(p, national) for p in parts]
+    counts = [training_targets(p, first_target).height for p in parts if p is not None]
+    draws = draws_by_partition(model.params["seed"], plan.per_target, counts, model.max_horizon)
+    partitioned = pl.concat([training_rows(p, model.max_horizon, first_target, plan.per_target,
+                                           draws=d) for p, d in zip(parts, draws, strict=True)
+                             if p is not None])
+    assert len(counts) == 4
+    assert_frame_equal(partitioned, one_machine, rel_tol=1e-12)  # national sums: float order
 
 
 NO_DASK = """
