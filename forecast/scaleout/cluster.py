@@ -126,7 +126,7 @@ def placement(nthreads: Mapping[str, int], partitions: int) -> list[str]:
     data-parallel learner bags each worker's rows by their position there.
     """
     slots = [worker for worker in sorted(nthreads) for _ in range(max(1, nthreads[worker]))]
-    return [slots[i * len(slots) // partitions] for i in range(partitions)]
+    return [slots[(2 * i + 1) * len(slots) // (2 * partitions)] for i in range(partitions)]
 
 
 def split_by_trust(data: ModelInput, partitions: int) -> list[ModelInput]:
