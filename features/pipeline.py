@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -22,6 +23,7 @@ from features.temperature import TEMPERATURE_COLUMNS, temperature_frame
 # Beyond two years, more history says nothing more about how settled a trust's pattern is.
 HISTORY_DAYS_CAP = 730
 TARGET_CALENDAR = [c for c in CALENDAR_COLUMNS if c != "special_day"]
+IntMatrix = np.ndarray[Any, np.dtype[np.integer[Any]]]
 
 
 @dataclass(frozen=True)
@@ -72,26 +74,44 @@ def prepare(
     return PreparedHistory(end, history, national, exogenous, config)
 
 
+def training_targets(prepared: PreparedHistory, first_target: date) -> pl.DataFrame:
+    """Observed target days since `first_target`, in (trust, date) order."""
+    return prepared.history.filter(
+        (pl.col("date") >= first_target) & pl.col("y").is_not_null()
+    ).select("trust_code", "date", "y")
+
+
+def horizon_draws(seed: int, per_target: int, targets: int, max_horizon: int) -> IntMatrix:
+    """The random horizons of `training_rows`: column j holds the j-th target's `per_target`.
+
+    Targets come in (trust, date) order, so contiguous trust partitions hold contiguous
+    columns: a partition given its slice of these columns gets the rows one machine draws.
+    """
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, max_horizon + 1, size=(per_target, targets))
+
+
 def training_rows(
     prepared: PreparedHistory,
     max_horizon: int,
     first_target: date,
     per_target: int | None = None,
     seed: int = 0,
+    draws: IntMatrix | None = None,
 ) -> pl.DataFrame:
     """Observed target days since `first_target`, each paired with `per_target` random horizons.
 
     `per_target=None` pairs every target with every horizon 1..max_horizon (for calibration).
+    `draws` (per_target x targets) replaces the horizons drawn from `seed`.
     """
-    targets = prepared.history.filter(
-        (pl.col("date") >= first_target) & pl.col("y").is_not_null()
-    ).select("trust_code", "date", "y")
+    targets = training_targets(prepared, first_target)
     if per_target is None:
         steps = pl.DataFrame({"horizon": range(1, max_horizon + 1)}, schema={"horizon": pl.Int32})
         rows = targets.join(steps, how="cross")
     else:
-        rng = np.random.default_rng(seed)
-        draws = rng.integers(1, max_horizon + 1, size=(per_target, targets.height))
+        if draws is None:
+            draws = horizon_draws(seed, per_target, targets.height, max_horizon)
+        assert draws.shape == (per_target, targets.height), (draws.shape, targets.height)
         rows = pl.concat([targets] * per_target).with_columns(
             horizon=pl.Series(draws.reshape(-1), dtype=pl.Int32))
     rows = rows.with_columns(origin=pl.col("date") - pl.duration(days=pl.col("horizon")))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from test_batch_world import END, World, assert_whole, latest, world
 
 from aeforecast.batch.registry import ModelRegistry
@@ -23,15 +24,28 @@ from aeforecast.batch.runner import BatchOptions, run_batch
 from aeforecast.batch.runs import read_run_forecast, run_trusts
 from aeforecast.cli import main
 from aeforecast.store import Store
+from features.pipeline import (
+    national_from_sums,
+    national_sums,
+    prepare,
+    training_rows,
+    training_targets,
+)
+from forecast.lgbm import LOOKBACK_DAYS, GlobalLightGBM
+from forecast.protocol import ModelInput
 from forecast.scaleout import Cluster, connect
+from forecast.scaleout.cluster import placement, split_by_trust
+from forecast.scaleout.features import _prepare_local, _with_national
+from forecast.scaleout.lgbm import DaskLightGBM, draws_by_partition
 
 TRUSTS = 10
 AS_OF = END - timedelta(days=42)  # the 42 days after it hold actuals to score against
 HORIZON = 42
-# The issue asks for 1%. On this small world (10 trusts, a few hundred scored days) the
-# distributed path's MAE moved -1.3% to +1.6% around the single machine's from run to run: which
-# worker holds which partition changes LightGBM's per-worker bagging and bins (see README).
-MAE_TOLERANCE = 0.025
+# The issue's bar. The distributed path is deterministic: on this world its batch MAE is 0.62%
+# below one machine's and the backtest ensemble's 0.06% below, on every run (bench.scaleout_spread).
+# It is not 0 because LightGBM's data-parallel learner bags and bins each worker's rows itself;
+# on other seeds of this small world the gap reached +2% (README, "Scale-out on Dask").
+MAE_TOLERANCE = 0.01
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +141,52 @@ def test_the_distributed_backtest_writes_the_same_outputs(
         assert dask_metrics["models"][name]["mae"] == pytest.approx(entry["mae"],
                                                                     rel=MAE_TOLERANCE), name
     assert (tmp_path / "dask" / "report.html").stat().st_size > 0
+
+
+def test_placement_keeps_neighbouring_partitions_together_in_address_order() -> None:
+    workers = {"tcp://10.0.0.2:1": 1, "tcp://10.0.0.1:9": 2}
+    assert placement(workers, 6) == ["tcp://10.0.0.1:9"] * 4 + ["tcp://10.0.0.2:1"] * 2
+    assert placement(workers, 2) == ["tcp://10.0.0.1:9", "tcp://10.0.0.2:1"]
+    assert placement(workers, 1) == ["tcp://10.0.0.1:9"]
+
+
+def test_partitions_train_on_the_rows_one_machine_draws(data: World) -> None:
+    """Each partition draws no horizons of its own: it takes its trusts' columns of one
+    machine's draws, so the partitions' rows together are one machine's rows."""
+    model = GlobalLightGBM()
+    inputs = ModelInput(data.attendances.filter(pl.col("date") <= AS_OF), data.temperature)
+    plan = model.plan(TRUSTS)
+    first_target = AS_OF - timedelta(days=plan.train_days)
+    since = first_target - timedelta(days=model.max_horizon + LOOKBACK_DAYS)
+    whole = prepare(inputs.attendances.filter(pl.col("date") >= since), inputs.temperature,
+                    AS_OF, model.max_horizon, None, model.features)
+    one_machine = training_rows(whole, model.max_horizon, first_target, plan.per_target,
+                                seed=model.params["seed"])
+    parts = [_prepare_local(part, since, AS_OF, model.max_horizon, model.features)
+             for part in split_by_trust(inputs, 4)]
+    national = national_from_sums(pl.concat([national_sums(p.history, model.features)
+                                             for p in parts if p is not None]), model.features)
+    parts = [_with_national(p, national) for p in parts]
+    counts = [training_targets(p, first_target).height for p in parts if p is not None]
+    draws = draws_by_partition(model.params["seed"], plan.per_target, counts, model.max_horizon)
+    partitioned = pl.concat([training_rows(p, model.max_horizon, first_target, plan.per_target,
+                                           draws=d) for p, d in zip(parts, draws, strict=True)
+                             if p is not None])
+    assert len(counts) == 4
+    assert_frame_equal(partitioned, one_machine, rel_tol=1e-12)  # national sums: float order
+
+
+def test_the_distributed_booster_is_the_same_every_time(cluster: Cluster, data: World) -> None:
+    """Two fits, each scattering its own copy of the input, grow the same trees: the same
+    workers hold the same rows, and LightGBM numbers its machines the same way."""
+    inputs = ModelInput(data.attendances.filter(pl.col("date") <= AS_OF), data.temperature)
+    trees = []
+    for _ in range(2):
+        model = DaskLightGBM(GlobalLightGBM(refit_after_calibration=False), cluster)
+        model.fit(ModelInput(inputs.attendances.clone(), inputs.temperature))
+        assert model.inner.booster is not None
+        trees.append(model.inner.booster.dump_model()["tree_info"])
+    assert trees[0] == trees[1]
 
 
 NO_DASK = """

@@ -46,7 +46,7 @@ class DaskSeasonalNaive:
     def fit(self, data: ModelInput) -> None:
         end = data.attendances["date"].max()
         assert isinstance(end, date), "fit() needs actuals"
-        parts = self.cluster.gather(self.cluster.map(
+        parts = self.cluster.gather(self.cluster.each(
             _snaive_holdout, self.cluster.scatter(data), end=end,
             days=self.inner.calibration_days))
         pooled = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(3))
@@ -54,10 +54,9 @@ class DaskSeasonalNaive:
         self.inner.holdout_mae = {k: v for p in parts for k, v in p[1].items()}
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
-        frames = [f for f in self.cluster.gather(self.cluster.map(
+        frames = [f for f in self.cluster.gather(self.cluster.each(
             _snaive_forecast, self.cluster.scatter(data), model=self.cluster.broadcast(self.inner),
-            origin=origin,
-            horizon=horizon)) if f.height]
+            origin=origin, horizon=horizon)) if f.height]
         return pl.concat(frames).sort("trust_code", "horizon") if frames else empty_forecast()
 
 

@@ -10,21 +10,21 @@ import polars as pl
 from features.config import FeatureConfig
 from features.pipeline import PreparedHistory, national_from_sums, national_sums, prepare
 from forecast.protocol import ModelInput
-from forecast.scaleout.cluster import Cluster, Futures
+from forecast.scaleout.cluster import Cluster, Partitions
 
 
-def prepare_partitions(cluster: Cluster, parts: Futures, since: date, end: date,
-                       max_horizon: int, config: FeatureConfig) -> Futures:
+def prepare_partitions(cluster: Cluster, parts: Partitions, since: date, end: date,
+                       max_horizon: int, config: FeatureConfig) -> Partitions:
     """Futures of `PreparedHistory | None` (None: no actuals in the window), one per partition,
     each with the national features of *all* partitions, as `prepare` on one machine gives."""
-    local = cluster.map(_prepare_local, parts, since=since, end=end, max_horizon=max_horizon,
-                        config=config)
-    sums = [s for s in cluster.gather(cluster.map(_national_sums, local, config=config))
+    local = cluster.each(_prepare_local, parts, since=since, end=end, max_horizon=max_horizon,
+                         config=config)
+    sums = [s for s in cluster.gather(cluster.each(_national_sums, local, config=config))
             if s is not None]
     if not sums:
         return local
     national = national_from_sums(pl.concat(sums), config)
-    return cluster.map(_with_national, local, national=cluster.broadcast(national))
+    return cluster.each(_with_national, local, national=cluster.broadcast(national))
 
 
 def _prepare_local(part: ModelInput, since: date, end: date, max_horizon: int,
