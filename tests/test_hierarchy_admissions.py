@@ -19,6 +19,7 @@ import httpx
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from test_hierarchy_serve import largest_gap
 
 with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we install; same client
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -74,16 +75,6 @@ def stored(store: Store, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
             sa.select(f.c.trust_code, f.c.date, f.c.point).where(f.c.run_id == run_id))],
             schema=["node_code", "date", "point"], orient="row")
     return nodes, points
-
-
-def largest_gap(points: pl.DataFrame, nodes: pl.DataFrame) -> float:
-    """max |parent - sum of its children| over every parent and day."""
-    children = points.join(nodes, on="node_code").group_by("parent_code", "date").agg(
-        pl.col("point").sum().alias("children"))
-    joined = children.join(points, left_on=["parent_code", "date"],
-                           right_on=["node_code", "date"])
-    assert joined.height > 0
-    return float(joined.select((pl.col("point") - pl.col("children")).abs().max()).item())
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -61,7 +61,7 @@ def world(cli: Cli, tmp_path: Path, database_url: str) -> Iterator[World]:
         yield World(url, run_id, nodes, stored)
 
 
-def _largest_gap(points: pl.DataFrame, nodes: pl.DataFrame) -> float:
+def largest_gap(points: pl.DataFrame, nodes: pl.DataFrame) -> float:
     """max |parent - sum of children| over parents and days."""
     children = points.join(nodes, on="node_code").group_by("parent_code", "date").agg(
         pl.col("point").sum().alias("children"))
@@ -88,7 +88,7 @@ def test_coherent_in_store_and_over_http_and_keys_see_only_down(world: World, cl
 def _check_coherence(world: World, cli: Cli) -> None:
     levels = set(world.nodes["level"])
     assert levels == {"nation", "region", "ics", "trust", "site"}
-    assert _largest_gap(world.stored, world.nodes) < 1e-6
+    assert largest_gap(world.stored, world.nodes) < 1e-6
     get = _served(world, _key(cli))
     rows = []
     for code, level, _ in world.nodes.iter_rows():
@@ -103,7 +103,7 @@ def _check_coherence(world: World, cli: Cli) -> None:
     served = pl.DataFrame(rows, schema=["node_code", "date", "point"], orient="row")
     assert served.height == world.nodes.height * 14
     leaves_under_nation = world.nodes.filter(pl.col("level") != "nation").height
-    assert _largest_gap(served, world.nodes) <= 0.005 * leaves_under_nation  # 2-decimal rounding
+    assert largest_gap(served, world.nodes) <= 0.005 * leaves_under_nation  # 2-decimal rounding
 
 
 def _check_keys(world: World, cli: Cli) -> None:
