@@ -115,15 +115,21 @@ def _measure(env: dict[str, str], *args: Any) -> Measured:
 
 
 def _phases(lines: list[str], start: float, wall: float) -> dict[str, float]:
-    """Seconds from process start to the first phase, then between phase log lines."""
+    """Seconds from process start to the first phase, then between phase log lines. The batch
+    runs its phases once per target (attendances, then admissions when the data has them): a
+    phase seen again is the next target's, named `admissions.<phase>` (`pass<k>.` after that)."""
     marks: list[tuple[str, float]] = [("startup", start)]
+    seen: dict[str, int] = {}
     for line in lines:
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if "phase" in record:
-            marks.append((record["phase"], datetime.fromisoformat(record["ts"]).timestamp()))
+            phase = record["phase"]
+            seen[phase] = seen.get(phase, 0) + 1
+            prefix = {1: "", 2: "admissions."}.get(seen[phase], f"pass{seen[phase]}.")
+            marks.append((prefix + phase, datetime.fromisoformat(record["ts"]).timestamp()))
     ends = [t for _, t in marks[1:]] + [start + wall]
     return {name: round(end - t, 2) for (name, t), end in zip(marks, ends, strict=True)}
 
