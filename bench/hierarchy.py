@@ -44,20 +44,20 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()
-    worlds = []
+    worlds: list[dict[str, Any]] = []
     for seed in (int(s) for s in args.seeds.split(",")):
         worlds.append(one_world(args, seed))
         print(f"seed {seed}:\n{table(worlds[-1])}\n", file=sys.stderr, flush=True)
-    summary = pooled(worlds) | {
-        "data": {"trusts": args.trusts, "years": args.years, "end": args.end,
-                 "seeds": [w["data"]["seed"] for w in worlds]},
-        "worlds": worlds,
-        "wall_s": round(time.perf_counter() - started, 1), "date": date.today().isoformat(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(table(summary))
+        summary = pooled(worlds) | {  # written after every world: an interrupted run keeps them
+            "data": {"trusts": args.trusts, "years": args.years, "end": args.end,
+                     "seeds": [w["data"]["seed"] for w in worlds]},
+            "worlds": worlds,
+            "wall_s": round(time.perf_counter() - started, 1), "date": date.today().isoformat(),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    print(table(pooled(worlds)))
     return 0
 
 
