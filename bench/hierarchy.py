@@ -41,6 +41,8 @@ def main() -> int:
     parser.add_argument("--horizon", type=int, default=14)
     parser.add_argument("--origins", type=int, default=52)
     parser.add_argument("--methods", default=METHODS)
+    parser.add_argument("--early-models", type=int, default=None,
+                        help="engines retrained across the calibration year (model default: 4)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -77,9 +79,13 @@ def one_world(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     result = run_hierarchy_backtest(
         data, hierarchy, args.horizon, backtest_origins(end, args.horizon, args.origins, 7),
-        methods=args.methods.split(","))
+        methods=args.methods.split(","),
+        model_options={} if args.early_models is None else {
+            "early_models": args.early_models,
+            "min_segment_days": min(91, 364 // args.early_models)})
     return result.summary | {
-        "data": {"seed": seed, "nodes": len(hierarchy), "leaves": len(hierarchy.leaves)},
+        "data": {"seed": seed, "nodes": len(hierarchy), "leaves": len(hierarchy.leaves),
+                 "early_models": args.early_models},
         "wall_s": round(time.perf_counter() - started, 1)}
 
 

@@ -86,3 +86,12 @@ def test_the_window_is_forecast_by_engines_trained_each_quarter(window: int, cou
     assert segments[0][0] == cut and segments[-1][1] == end
     assert all(a[1] == b[0] for a, b in zip(segments, segments[1:], strict=False))
     assert all((b - a).days % 7 == 0 for a, b in segments[:-1])  # weekly origins line up
+
+
+def test_monthly_engines_when_segments_may_be_shorter_than_a_quarter() -> None:
+    model = HierarchicalForecaster(Hierarchy.from_frame(ONE_SITE), early_models=12,
+                                   min_segment_days=28)
+    cut = date(2025, 4, 1)
+    segments = model._segments(cut, cut + timedelta(days=364))
+    # 364 days in 12 would be 30.3 days; stretches are whole weeks (5), the last cut at the end
+    assert [(b - a).days for a, b in segments] == [35] * 10 + [14]

@@ -40,11 +40,16 @@ def run_hierarchy_backtest(
     engine: Callable[[], Forecaster] | None = None,
     methods: Sequence[Method] = ("mint_shrink",), refit_every: int = 4,
     target: str = DEFAULT_TARGET, progress: ProgressFn | None = None,
+    model_options: dict[str, Any] | None = None,
 ) -> HierarchyBacktest:
-    """`data` holds the bottom series (sites under their own codes) and may hold more."""
+    """`data` holds the bottom series (sites under their own codes) and may hold more;
+    `model_options` go to `HierarchicalForecaster` (e.g. `early_models`, to try another
+    calibration)."""
     started = time.perf_counter()
     nodes = hierarchy_input(data, hierarchy, target)
-    options: dict[str, Any] = {} if engine is None else {"engine": engine}
+    options: dict[str, Any] = dict(model_options or {})
+    if engine is not None:
+        options["engine"] = engine
     model = HierarchicalForecaster(hierarchy, method=methods[0], max_horizon=horizon, **options)
     frames: list[pl.DataFrame] = []
     variants: dict[str, HierarchicalForecaster] = {}

@@ -55,6 +55,7 @@ class HierarchicalForecaster:
     calibration_days: int = 364
     reconciliation_days: int = 84
     early_models: int = 4
+    min_segment_days: int = MIN_SEGMENT_DAYS
     calibration_step: int = 7
     max_horizon: int = 42
     refit: bool = True
@@ -95,10 +96,11 @@ class HierarchicalForecaster:
         by an engine trained up to its start: errors of a model a few weeks old, as served,
         not of one a year old (whose larger errors made the top levels' intervals too wide)."""
         days = (end - cut).days
-        count = max(1, min(self.early_models, days // MIN_SEGMENT_DAYS))
+        count = max(1, min(self.early_models, days // self.min_segment_days))
         step = -(-days // count // self.calibration_step) * self.calibration_step
         starts = [cut + timedelta(days=k * step) for k in range(count)]
-        return [(a, b) for a, b in zip(starts, [*starts[1:], end], strict=True) if a < end]
+        return [(a, min(b, end)) for a, b in zip(starts, [*starts[1:], end], strict=True)
+                if a < end]
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         if self.model is None:
