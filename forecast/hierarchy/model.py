@@ -92,9 +92,10 @@ class HierarchicalForecaster:
                                                          self.calibration_days))
 
     def _segments(self, cut: date, end: date) -> list[tuple[date, date]]:
-        """The window in up to `early_models` stretches of at least a quarter, each forecast
-        by an engine trained up to its start: errors of a model a few weeks old, as served,
-        not of one a year old (whose larger errors made the top levels' intervals too wide)."""
+        """The window in up to `early_models` stretches of at least `min_segment_days` (a
+        quarter unless told), each forecast by an engine trained up to its start: errors of a
+        model a few weeks old, as served, not of one a year old (whose larger errors made the
+        top levels' intervals too wide)."""
         days = (end - cut).days
         count = max(1, min(self.early_models, days // self.min_segment_days))
         step = -(-days // count // self.calibration_step) * self.calibration_step
