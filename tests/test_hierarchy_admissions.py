@@ -5,8 +5,6 @@ admissions run's hierarchy allows; reads before any admissions run get the contr
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +17,7 @@ import httpx
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from test_hierarchy_reconcile import backtest_cli
 from test_hierarchy_serve import largest_gap
 
 with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we install; same client
@@ -261,17 +260,7 @@ def _check_404s(store: Store, client: TestClient) -> None:
 
 def test_backtest_scores_every_level_on_admissions_sites_included(tmp_path: Path) -> None:
     data = synthetic()
-    data.attendances.write_parquet(tmp_path / "attendances.parquet")
-    data.site_attendances.write_parquet(tmp_path / "sites.parquet")
-    data.hierarchy.write_csv(tmp_path / "hierarchy.csv")
-    out = tmp_path / "bt"
-    done = subprocess.run(
-        [sys.executable, "-m", "aeforecast.cli", "backtest", "--attendances",
-         str(tmp_path / "attendances.parquet"), "--sites", str(tmp_path / "sites.parquet"),
-         "--hierarchy", str(tmp_path / "hierarchy.csv"), "--out", str(out), "--models",
-         "snaive", "--horizon", "7", "--origins", "2", "--target", "admissions"],
-        capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr
+    out = backtest_cli(data, tmp_path, "--origins", "2", "--target", "admissions")
     block = json.loads((out / "metrics.json").read_text())["hierarchy"]
     assert block["target"] == "admissions"
     assert set(block["levels"]) == {"nation", "region", "ics", "trust", "site"}

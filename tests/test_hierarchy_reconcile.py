@@ -122,8 +122,9 @@ def test_backtest_scores_every_level_base_and_reconciled() -> None:
     assert levels["site"]["bottom_up"]["mae"] == pytest.approx(levels["site"]["base"]["mae"])
 
 
-def test_backtest_command_adds_every_level_to_metrics_and_report(tmp_path: Path) -> None:
-    data = world()
+def backtest_cli(data: SyntheticData, tmp_path: Path, *extra: str) -> Path:
+    """`aeforecast backtest --hierarchy --sites` (snaive, 7 days) on `data`'s trusts, sites and
+    mapping, in a subprocess as a user runs it; the output directory, after a clean exit."""
     data.attendances.write_parquet(tmp_path / "attendances.parquet")
     data.site_attendances.write_parquet(tmp_path / "sites.parquet")
     data.hierarchy.write_csv(tmp_path / "hierarchy.csv")
@@ -132,9 +133,14 @@ def test_backtest_command_adds_every_level_to_metrics_and_report(tmp_path: Path)
         [sys.executable, "-m", "aeforecast.cli", "backtest", "--attendances",
          str(tmp_path / "attendances.parquet"), "--sites", str(tmp_path / "sites.parquet"),
          "--hierarchy", str(tmp_path / "hierarchy.csv"), "--out", str(out), "--models",
-         "snaive", "--horizon", "7", "--origins", "3"],
+         "snaive", "--horizon", "7", *extra],
         capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_backtest_command_adds_every_level_to_metrics_and_report(tmp_path: Path) -> None:
+    out = backtest_cli(world(), tmp_path, "--origins", "3")
     metrics = json.loads((out / "metrics.json").read_text())
     assert "snaive" in metrics["models"]  # the contract's part is unchanged
     levels = metrics["hierarchy"]["levels"]
