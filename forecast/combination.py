@@ -6,6 +6,13 @@ without seeing those weeks) competes; another member replaces the primary for a 
 its holdout MAE is below `margin` times the primary's, so noise alone rarely flips a trust.
 A trust a chosen member cannot forecast (too little history) falls to the next member that can,
 so every trust with any history gets a forecast. Each member keeps its own calibrated intervals.
+
+`pinned` series never leave the primary on skill. The hierarchy pins its aggregates: a sum of
+many trusts is smooth, and on one a few weeks' holdout mostly scores one episode. Measured on
+synthetic data (80 trusts, 13 monthly fits), LightGBM's holdout MAE on the nation was 1.0-3.1
+times better than seasonal naive's, except after a winter wave (0.75), when seasonal naive was
+chosen and then served through spring: the nation's error from an engine fitted then was four
+times the fresh engine's, its bank holidays off by up to 19%.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ class SkillSelect:
     members: dict[ModelName, Forecaster]
     name: str = "ensemble"
     margin: float = 0.9
+    pinned: frozenset[TrustCode] = frozenset()
     choice: dict[TrustCode, ModelName] = field(default_factory=dict, init=False)
     last_members: dict[TrustCode, ModelName] = field(default_factory=dict, init=False)
 
@@ -33,6 +41,8 @@ class SkillSelect:
         for member in self.members.values():
             member.fit(data)
         self.choice = choose(self._skills(), list(self.members), self.margin)
+        primary = next(iter(self.members))
+        self.choice.update({t: primary for t in self.pinned if t in self.choice})
 
     def predict(self, data: ModelInput, origin: date, horizon: int) -> pl.DataFrame:
         trusts = set(data.attendances["trust_code"].unique().to_list())
@@ -59,7 +69,7 @@ class SkillSelect:
         for chosen in self.choice.values():
             counts[chosen] = counts.get(chosen, 0) + 1
         return {"model": self.name, "members": list(self.members), "margin": self.margin,
-                "trusts_per_member": counts}
+                "pinned": len(self.pinned), "trusts_per_member": counts}
 
     def _skills(self) -> dict[ModelName, Mapping[TrustCode, float]]:
         return {name: getattr(m, "holdout_mae", {}) for name, m in self.members.items()}

@@ -34,3 +34,18 @@ def test_every_trust_is_served_even_when_the_primary_cannot() -> None:
     assert out.height == 7 * 7
     assert model.last_members["RNEW"] == "snaive"
     assert {model.last_members[t] for t in data["trust_code"].unique()} == {"lgbm"}
+
+
+def test_pinned_series_stay_with_the_primary_whatever_their_holdout() -> None:
+    end = date(2024, 6, 30)
+    data = ModelInput(generate(SynthConfig(trusts=5, years=2, end=end, seed=4)).attendances)
+    codes = sorted(data.attendances["trust_code"].unique().to_list())
+    # margin 100: seasonal naive's holdout beats 100x LightGBM's, so every free trust moves
+    model = SkillSelect({"lgbm": GlobalLightGBM(max_horizon=7, rounds=50),
+                         "snaive": SeasonalNaive()}, margin=100.0, pinned=frozenset(codes[:2]))
+    model.fit(data)
+    assert {code: model.choice[code] for code in codes} == {
+        code: "lgbm" if code in codes[:2] else "snaive" for code in codes}
+    out = model.predict(data, end, 7)
+    assert out.height == 5 * 7
+    assert {model.last_members[c] for c in codes[:2]} == {"lgbm"}

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from forecast.combination import SkillSelect
 from forecast.hierarchy.calibration import SeasonalCalibrator
 from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.structure import Hierarchy
@@ -95,3 +96,13 @@ def test_monthly_engines_when_segments_may_be_shorter_than_a_quarter() -> None:
     segments = model._segments(cut, cut + timedelta(days=364))
     # 364 days in 12 would be 30.3 days; stretches are whole weeks (5), the last cut at the end
     assert [(b - a).days for a, b in segments] == [35] * 10 + [14]
+
+
+def test_the_engine_keeps_every_aggregate_on_its_primary() -> None:
+    sites = pl.DataFrame({"site_code": ["RAA01", "RAA02", "RBB01"],
+                          "trust_code": ["RAA", "RAA", "RBB"], "ics_code": ["QAA"] * 3,
+                          "region": ["London"] * 3, "nation": ["England"] * 3})
+    hierarchy = Hierarchy.from_frame(sites)
+    engine = HierarchicalForecaster(hierarchy)._new_engine()
+    assert isinstance(engine, SkillSelect)
+    assert engine.pinned == {"ENG", "London", "QAA", "RAA", "RBB"}  # the sites are free

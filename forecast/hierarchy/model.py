@@ -1,6 +1,7 @@
 """Coherent forecasts for every node: base forecasts from one engine, then reconciliation.
 
-`fit` trains the base engine (any `Forecaster`, the catalog default unless told) on the data up
+`fit` trains the base engine (any `Forecaster`, the catalog default unless told; a per-series
+choice among members keeps every aggregate on its primary, see `combination`) on the data up
 to `calibration_days` (a year, when the history allows) before the end, and again at the start
 of each quarter of that year, forecasts every node from weekly origins in the year (each quarter
 by the engine trained just before it), and learns from the errors: the reconciliation matrix
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from forecast.combination import SkillSelect
 from forecast.hierarchy.calibration import SeasonalCalibrator
 from forecast.hierarchy.reconcile import FloatArray, Method, Reconciler, fit_reconciler
 from forecast.hierarchy.structure import Hierarchy, Level
@@ -72,17 +74,24 @@ class HierarchicalForecaster:
         cut = end - timedelta(days=self.window_days((end - start).days))
         frames, early = [], None
         for first, last in self._segments(cut, end):
-            early = self.engine()
+            early = self._new_engine()
             early.fit(data.up_to(first))
             frames.append(self._held_out(early, data, first, last, end))
         assert early is not None
         self.held_out = pl.concat(frames)
         self._calibrate()
         if self.refit:
-            self.model = self.engine()
+            self.model = self._new_engine()
             self.model.fit(data)
         else:
             self.model = early
+
+    def _new_engine(self) -> Forecaster:
+        """A fresh engine; a `SkillSelect` one with the parents pinned to its primary."""
+        engine = self.engine()
+        if isinstance(engine, SkillSelect):
+            engine.pinned = frozenset(self.hierarchy.codes) - frozenset(self.hierarchy.leaves)
+        return engine
 
     def window_days(self, history_days: int) -> int:
         """Days of held-out errors to learn from: `calibration_days`, less when the history

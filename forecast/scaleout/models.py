@@ -39,7 +39,7 @@ class SelectOnCluster(SkillSelect):
 
     def __init__(self, original: SkillSelect, cluster: Cluster) -> None:
         super().__init__({k: distribute(m, cluster) for k, m in original.members.items()},
-                         original.name, original.margin)
+                         original.name, original.margin, original.pinned)
         self.choice = original.choice
         self.original = original
 
