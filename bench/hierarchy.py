@@ -43,6 +43,9 @@ def main() -> int:
     parser.add_argument("--methods", default=METHODS)
     parser.add_argument("--early-models", type=int, default=None,
                         help="engines retrained across the calibration year (model default: 4)")
+    parser.add_argument("--recent-days", type=int, default=None,
+                        help="days of recent errors that scale the intervals (0: off; model "
+                             "default: 42)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -80,13 +83,22 @@ def one_world(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     result = run_hierarchy_backtest(
         data, hierarchy, args.horizon, backtest_origins(end, args.horizon, args.origins, 7),
         methods=args.methods.split(","),
-        model_options={} if args.early_models is None else {
-            "early_models": args.early_models,
-            "min_segment_days": min(91, 364 // args.early_models)})
+        model_options=model_options(args))
     return result.summary | {
         "data": {"seed": seed, "nodes": len(hierarchy), "leaves": len(hierarchy.leaves),
-                 "early_models": args.early_models},
+                 "early_models": args.early_models, "recent_days": args.recent_days},
         "wall_s": round(time.perf_counter() - started, 1)}
+
+
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """`HierarchicalForecaster` fields the command line changed from the model's defaults."""
+    options: dict[str, Any] = {}
+    if args.early_models is not None:
+        options |= {"early_models": args.early_models,
+                    "min_segment_days": min(91, 364 // args.early_models)}
+    if args.recent_days is not None:
+        options["recent_days"] = args.recent_days
+    return options
 
 
 def pooled(worlds: list[dict[str, Any]]) -> dict[str, Any]:

@@ -106,3 +106,42 @@ def test_the_engine_keeps_every_aggregate_on_its_primary() -> None:
     engine = HierarchicalForecaster(hierarchy)._new_engine()
     assert isinstance(engine, SkillSelect)
     assert engine.pinned == {"ENG", "London", "QAA", "RAA", "RBB"}  # the sites are free
+
+
+def recent(days: int, factor: float, seed: int, span: int = 42
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[date]]:
+    """The last `span` days (6 weeks) of `days` of errors, `factor` times their usual size."""
+    horizon, point, actual, dates = errors(days, 0.02, 0.01, seed=seed)
+    return (horizon[-span:], point[-span:],
+            point[-span:] + factor * (actual[-span:] - point[-span:]), dates[-span:])
+
+
+def coverage80_of(calibrator: SeasonalCalibrator, sample: tuple[np.ndarray, np.ndarray,
+                                                               np.ndarray, list[date]]) -> float:
+    horizon, point, actual, dates = sample
+    bands = calibrator.intervals(horizon, point, dates)
+    return float(((actual >= bands["lo80"]) & (actual <= bands["hi80"])).mean())
+
+
+def test_a_harder_winter_than_the_last_widens_the_intervals_to_match() -> None:
+    calibrator = SeasonalCalibrator.fit(*errors(364, winter_sd=0.02, summer_sd=0.01))
+    harder = calibrator.with_recent_errors(*recent(406, 2.0, seed=5), origins=6)
+    assert 1.4 < harder.recent_scale < 2.0  # twice the error, shrunk: 2 ** (6 / 8) = 1.68
+    ahead = recent(406 + 364, 2.0, seed=99, span=364)  # the year ahead, as hard
+    assert coverage80_of(calibrator, ahead) < 0.6
+    assert coverage80_of(harder, ahead) > 0.68
+
+
+def test_recent_errors_like_the_years_leave_the_intervals_alone() -> None:
+    calibrator = SeasonalCalibrator.fit(*errors(364, winter_sd=0.02, summer_sd=0.01))
+    same = calibrator.with_recent_errors(*recent(406, 1.0, seed=5), origins=6)
+    assert 0.85 < same.recent_scale < 1.15
+    milder = calibrator.with_recent_errors(*recent(406, 0.5, seed=5), origins=6)
+    assert 0.5 < milder.recent_scale < 0.75
+
+
+def test_a_single_recent_origin_barely_moves_the_intervals() -> None:
+    calibrator = SeasonalCalibrator.fit(*errors(364, winter_sd=0.02, summer_sd=0.01))
+    one = calibrator.with_recent_errors(*recent(406, 2.0, seed=5), origins=1)
+    six = calibrator.with_recent_errors(*recent(406, 2.0, seed=5), origins=6)
+    assert 1.0 < one.recent_scale < 1.35 < six.recent_scale  # 2 ** (1 / 3) = 1.26

@@ -8,7 +8,9 @@ by the engine trained just before it), and learns from the errors: the reconcili
 (MinT with a shrunk covariance of the last 12 weeks' base errors, or a simpler method) and,
 per level, a split-conformal calibrator of the *reconciled* errors with the season in their
 size (`calibration.SeasonalCalibrator`), so the 80%/95% intervals of a region are sized by
-regions' errors at the same time of year and a site's by sites'. Then, unless `refit` is off,
+regions' errors at the same time of year and a site's by sites', then scaled to how the errors
+of the last `recent_days` compare with the year's (this winter against the average one; 0:
+off). Then, unless `refit` is off,
 it retrains the engine on all the data.
 
 `predict` forecasts every node with the engine, reconciles the points (parents equal the sum of
@@ -39,6 +41,8 @@ MIN_RESIDUAL_VECTORS = 10
 MIN_CALIBRATION_DAYS = 84
 MIN_EARLY_TRAINING_DAYS = 365
 MIN_SEGMENT_DAYS = 91
+# Errors from forecast origins in the last 6 weeks set each level's recent scale.
+RECENT_DAYS = 42
 
 
 def _default_engine() -> Forecaster:
@@ -58,6 +62,7 @@ class HierarchicalForecaster:
     reconciliation_days: int = 84
     early_models: int = 4
     min_segment_days: int = MIN_SEGMENT_DAYS
+    recent_days: int = RECENT_DAYS
     calibration_step: int = 7
     max_horizon: int = 42
     refit: bool = True
@@ -160,6 +165,8 @@ class HierarchicalForecaster:
             "calibrated_levels": sorted(self.calibrators),
             "seasonal_amplitude": {level: round(c.amplitude, 3)
                                    for level, c in sorted(self.calibrators.items())},
+            "recent_scale": {level: round(c.recent_scale, 3)
+                             for level, c in sorted(self.calibrators.items())},
             "engine": describe() if callable(describe) else None,
         }
 
@@ -223,12 +230,24 @@ class HierarchicalForecaster:
         out: dict[Level, SeasonalCalibrator] = {}
         for (level,), part in rows.group_by("level"):
             try:
-                out[str(level)] = SeasonalCalibrator.fit(
+                calibrator = SeasonalCalibrator.fit(
                     part["horizon"].to_numpy().astype(np.int64), part["point"].to_numpy(),
                     part["actual"].to_numpy(), part["date"].to_list())
             except ValueError:  # too few errors at this level: the engine's own intervals
                 continue
+            out[str(level)] = self._scaled_to_recent(calibrator, part)
         return out
+
+    def _scaled_to_recent(self, calibrator: SeasonalCalibrator, part: pl.DataFrame
+                          ) -> SeasonalCalibrator:
+        """`calibrator` scaled to the level's errors from origins in the last `recent_days`."""
+        last = part["origin"].max()
+        if self.recent_days <= 0 or not isinstance(last, date):
+            return calibrator
+        recent = part.filter(pl.col("origin") > last - timedelta(days=self.recent_days))
+        return calibrator.with_recent_errors(
+            recent["horizon"].to_numpy().astype(np.int64), recent["point"].to_numpy(),
+            recent["actual"].to_numpy(), recent["date"].to_list(), recent["origin"].n_unique())
 
     def _with_intervals(self, points: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
         """Each level's calibrated intervals around the reconciled point; where a level has no
