@@ -44,8 +44,8 @@ def main() -> int:
     parser.add_argument("--early-models", type=int, default=None,
                         help="engines retrained across the calibration year (model default: 4)")
     parser.add_argument("--recent-days", type=int, default=None,
-                        help="days of recent errors that scale the intervals (0: off; model "
-                             "default: 42)")
+                        help="days of recent errors that scale the intervals (model default: "
+                             "0, off; 42 to try it)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()

@@ -41,8 +41,9 @@ MIN_RESIDUAL_VECTORS = 10
 MIN_CALIBRATION_DAYS = 84
 MIN_EARLY_TRAINING_DAYS = 365
 MIN_SEGMENT_DAYS = 91
-# Errors from forecast origins in the last 6 weeks set each level's recent scale.
-RECENT_DAYS = 42
+# Errors from forecast origins in the last `recent_days` set each level's recent scale. Off by
+# default until backtests over several worlds show it helps: `bench.hierarchy --recent-days 42`.
+RECENT_DAYS = 0
 
 
 def _default_engine() -> Forecaster:
