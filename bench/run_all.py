@@ -10,7 +10,7 @@ import sys
 
 BENCHES = ["bench.backtest_synthetic", "bench.peers", "bench.batch", "bench.api_load",
            "bench.hourly_calibration", "bench.exceedance_calibration", "bench.drivers_whatif",
-           "bench.hierarchy"]
+           "bench.hierarchy", "bench.engine_age", "bench.winter_errors"]
 
 
 def main() -> int:

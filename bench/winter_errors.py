@@ -7,7 +7,7 @@ seasons differ) the top levels' coverage in one world moves with them. For each 
 the hierarchical model at the end of the last two years and reports the relative RMSE and MAE of
 the held-out base forecasts at the nation and the regions, November to March against the rest.
 
-    .venv/bin/python -m bench.winter_errors [--trusts 80] [--years 5] [--seeds 1,2,3]
+    .venv/bin/python -m bench.winter_errors [--trusts 80] [--years 5] [--seeds 1,2,3,4,5]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main() -> int:
     parser.add_argument("--trusts", type=int, default=80)
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--end", default="2026-03-31")
-    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--seeds", default="1,2,3,4,5")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()
