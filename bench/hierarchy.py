@@ -45,7 +45,7 @@ def main() -> int:
                         help="engines retrained across the calibration year (model default: 4)")
     parser.add_argument("--recent-days", type=int, default=None,
                         help="days of recent errors that scale the intervals (model default: "
-                             "0, off; 42 to try it)")
+                             "42; 0: off)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     started = time.perf_counter()

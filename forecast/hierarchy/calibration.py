@@ -16,7 +16,8 @@ scales the spread by how the last few weeks' standardised errors compare with th
 shrunk toward 1 when those weeks are few (the nation's last 6 weeks are about 6 independent
 episodes, not 84 errors). Why: the synthetic wave's size is drawn afresh each winter, and a
 winter whose nation error was twice the last one's (RMSE 4.4% against 2.1%) left the nation's
-80% intervals covering 0.66; a milder one than the last left them at 0.87.
+80% intervals covering 0.66 (0.71 with the scaling); a milder one than the last left them at
+0.87-0.89 (0.82-0.85 with it).
 """
 
 from __future__ import annotations
