@@ -57,20 +57,14 @@ def main() -> int:
 
 def age_errors(args: argparse.Namespace) -> pl.DataFrame:
     """level, engine ("fresh" | "old"), actual, point: every node, origin and horizon."""
-    from aeforecast.contract.hierarchy import validate_hierarchy
+    from bench.hierarchy import synthetic_world
     from forecast.combination import SkillSelect
     from forecast.hierarchy.aggregate import hierarchy_input
     from forecast.hierarchy.model import HierarchicalForecaster
-    from forecast.hierarchy.structure import Hierarchy
-    from forecast.protocol import ModelInput
-    from synthetic_data import SynthConfig, generate
 
     end = date.fromisoformat(args.end)
-    world = generate(SynthConfig(trusts=args.trusts, years=args.years, end=end, seed=args.seed))
-    hierarchy = Hierarchy.from_frame(validate_hierarchy(world.hierarchy))
-    nodes = hierarchy_input(
-        ModelInput(pl.concat([world.attendances, world.site_attendances]), world.temperature),
-        hierarchy, "attendances")
+    hierarchy, data = synthetic_world(args.trusts, args.years, end, args.seed)
+    nodes = hierarchy_input(data, hierarchy, "attendances")
     levels = pl.DataFrame({"trust_code": hierarchy.codes,
                            "level": [hierarchy.level_of(c) for c in hierarchy.codes]})
     frames = []

@@ -23,9 +23,13 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from forecast.hierarchy.structure import Hierarchy
+    from forecast.protocol import ModelInput
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hierarchy.json"
 METHODS = "mint_shrink,wls_var,wls_struct,ols,bottom_up"
@@ -68,17 +72,11 @@ def main() -> int:
 
 def one_world(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     """The hierarchy backtest's summary for the world of `seed`."""
-    from aeforecast.contract.hierarchy import validate_hierarchy
     from forecast.backtest import backtest_origins
     from forecast.hierarchy.backtest import run_hierarchy_backtest
-    from forecast.hierarchy.structure import Hierarchy
-    from forecast.protocol import ModelInput
-    from synthetic_data import SynthConfig, generate
 
     end = date.fromisoformat(args.end)
-    world = generate(SynthConfig(trusts=args.trusts, years=args.years, end=end, seed=seed))
-    hierarchy = Hierarchy.from_frame(validate_hierarchy(world.hierarchy))
-    data = ModelInput(pl.concat([world.attendances, world.site_attendances]), world.temperature)
+    hierarchy, data = synthetic_world(args.trusts, args.years, end, seed)
     started = time.perf_counter()
     result = run_hierarchy_backtest(
         data, hierarchy, args.horizon, backtest_origins(end, args.horizon, args.origins, 7),
@@ -88,6 +86,20 @@ def one_world(args: argparse.Namespace, seed: int) -> dict[str, Any]:
         "data": {"seed": seed, "nodes": len(hierarchy), "leaves": len(hierarchy.leaves),
                  "early_models": args.early_models, "recent_days": args.recent_days},
         "wall_s": round(time.perf_counter() - started, 1)}
+
+
+def synthetic_world(trusts: int, years: int, end: date, seed: int
+                    ) -> tuple[Hierarchy, ModelInput]:
+    """(Hierarchy, ModelInput of the bottom series, sites under their own codes) of one world."""
+    from aeforecast.contract.hierarchy import validate_hierarchy
+    from forecast.hierarchy.structure import Hierarchy
+    from forecast.protocol import ModelInput
+    from synthetic_data import SynthConfig, generate
+
+    world = generate(SynthConfig(trusts=trusts, years=years, end=end, seed=seed))
+    return (Hierarchy.from_frame(validate_hierarchy(world.hierarchy)),
+            ModelInput(pl.concat([world.attendances, world.site_attendances]),
+                       world.temperature))
 
 
 def model_options(args: argparse.Namespace) -> dict[str, Any]:

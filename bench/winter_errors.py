@@ -52,19 +52,13 @@ def main() -> int:
 
 def winter_table(args: argparse.Namespace, seed: int) -> pl.DataFrame:
     """level, year (the calibration year's end), winter, rmse, mae: held-out base errors."""
-    from aeforecast.contract.hierarchy import validate_hierarchy
+    from bench.hierarchy import synthetic_world
     from forecast.hierarchy.aggregate import hierarchy_input
     from forecast.hierarchy.model import HierarchicalForecaster
-    from forecast.hierarchy.structure import Hierarchy
-    from forecast.protocol import ModelInput
-    from synthetic_data import SynthConfig, generate
 
     end = date.fromisoformat(args.end)
-    world = generate(SynthConfig(trusts=args.trusts, years=args.years, end=end, seed=seed))
-    hierarchy = Hierarchy.from_frame(validate_hierarchy(world.hierarchy))
-    nodes = hierarchy_input(
-        ModelInput(pl.concat([world.attendances, world.site_attendances]), world.temperature),
-        hierarchy, "attendances")
+    hierarchy, data = synthetic_world(args.trusts, args.years, end, seed)
+    nodes = hierarchy_input(data, hierarchy, "attendances")
     top = pl.DataFrame({"trust_code": hierarchy.codes,
                         "level": [hierarchy.level_of(c) for c in hierarchy.codes]}).filter(
         pl.col("level").is_in(TOP_LEVELS))
