@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from aeforecast.errors import ForecastError, InputError
+from contract.errors import ForecastError, InputError
 
 # Sub-command modules under aeforecast.commands, imported only when used so that
 # `aeforecast synth` never pays for FastAPI or LightGBM imports.

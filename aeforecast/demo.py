@@ -117,8 +117,8 @@ def _batch() -> bool:
 
 
 def _read_key() -> str | None:
-    from aeforecast.store import Store
-    from api.keystore import create_key
+    from store import Store
+    from store.keys import create_key
 
     console.print("[bold]step 4/5[/bold] creating a read-only API key")
     with Store.from_settings() as store:
@@ -127,15 +127,15 @@ def _read_key() -> str | None:
 
 
 def _has_run() -> bool:
-    from aeforecast.batch.runs import latest_complete_run
-    from aeforecast.store import Store
+    from batch.runs import latest_complete_run
+    from store import Store
 
     with Store.from_settings() as store:
         return latest_complete_run(store) is not None
 
 
 def _first_trust() -> str:
-    from aeforecast.store import Store
+    from store import Store
 
     with Store.from_settings() as store:
         codes = store.trust_codes()

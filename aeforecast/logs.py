@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from aeforecast.settings import get_settings
+from contract.settings import get_settings
 
 
 class JsonFormatter(logging.Formatter):

@@ -17,9 +17,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from aeforecast.scenario import ScenarioEngine
-from aeforecast.settings import Settings, get_settings
-from aeforecast.store import Store
 from api.auth import KeyCache
 from api.deps import BEARER_SCHEME
 from api.errors import install_error_handlers
@@ -41,6 +38,9 @@ from api.routes import (
 )
 from api.schemas import error_responses
 from api.serving import ServingCache
+from batch.scenario import ScenarioEngine
+from contract.settings import Settings, get_settings
+from store import Store
 
 MAX_BODY_BYTES = 1_048_576
 DESCRIPTION = """\

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 import anyio.to_thread
 
-from aeforecast.errors import AuthenticationError, StoreUnavailableError
-from aeforecast.store import Store
-from api.keystore import KeyRecord, find_key, touch_keys
-from api.security import parse_key, secret_matches
+from contract.errors import AuthenticationError, StoreUnavailableError
+from contract.keys import parse_key, secret_matches
+from store import Store
+from store.keys import KeyRecord, find_key, touch_keys
 
 log = logging.getLogger("aeforecast.api")
 MAX_CACHED = 10_000

@@ -24,21 +24,21 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from aeforecast.contract import TRUST_CODE_PATTERN
-from aeforecast.errors import (
+from api.auth import KeyCache
+from api.ratelimit import TokenBuckets
+from api.serving import ServingCache, Snapshot
+from contract.errors import (
     AuthenticationError,
     NoForecastError,
     NotFoundError,
     PermissionDeniedError,
 )
-from aeforecast.settings import Settings
-from aeforecast.store import Store
-from api.auth import KeyCache
-from api.keystore import KeyRecord
-from api.ratelimit import TokenBuckets
-from api.security import Scope, scope_allows
-from api.serving import ServingCache, Snapshot
+from contract.inputs import TRUST_CODE_PATTERN
+from contract.keys import Scope, scope_allows
+from contract.settings import Settings
 from forecast.targets import DEFAULT_TARGET, Target
+from store import Store
+from store.keys import KeyRecord
 
 _TRUST_CODE = re.compile(TRUST_CODE_PATTERN)
 # The bearer scheme is read here and documented in OpenAPI by api.app (BEARER_SCHEME): as a

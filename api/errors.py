@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from aeforecast.errors import (
+from contract.errors import (
     AuthenticationError,
     DataValidationError,
     ForecastError,

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import anyio.to_thread
 
-from aeforecast.store import HourlyExtent, Store
 from forecast.hourly_profile import PROFILE_WEEKS, HourlyProfile, default_profile, estimate_profile
+from store import HourlyExtent, Store
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
-from aeforecast.thresholds import MAX_ATTENDANCES, MAX_PER_TRUST, NAME_PATTERN
 from api.schemas import IsoDate
+from store.thresholds import MAX_ATTENDANCES, MAX_PER_TRUST, NAME_PATTERN
 
 
 class DriverOut(BaseModel):

@@ -14,11 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
 from api.serving import DAY_FIELDS, TrustForecast
 from forecast.drivers import FAMILY_TEXT
 from forecast.exceedance import prob_exceed_rows
+from store import Store
+from store import _tables as t
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 DayDrivers = dict[str, float]  # family -> attendances, families the model has

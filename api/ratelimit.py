@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aeforecast.errors import RateLimitedError
+from contract.errors import RateLimitedError
 
 MAX_BUCKETS = 100_000  # a flood of distinct addresses cannot grow memory without bound
 

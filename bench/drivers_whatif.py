@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from aeforecast.scenario import with_temperatures
+from batch.scenario import with_temperatures
 from forecast.catalog import build_models
 from forecast.drivers import explain
 from forecast.protocol import ModelInput

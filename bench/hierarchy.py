@@ -91,7 +91,7 @@ def one_world(args: argparse.Namespace, seed: int) -> dict[str, Any]:
 def synthetic_world(trusts: int, years: int, end: date, seed: int
                     ) -> tuple[Hierarchy, ModelInput]:
     """(Hierarchy, ModelInput of the bottom series, sites under their own codes) of one world."""
-    from aeforecast.contract.hierarchy import validate_hierarchy
+    from contract.hierarchy import validate_hierarchy
     from forecast.hierarchy.structure import Hierarchy
     from forecast.protocol import ModelInput
     from synthetic_data import SynthConfig, generate

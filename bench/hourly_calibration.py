@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from aeforecast.contract import read_arrivals_hourly
 from bench.hourly_default_profile import find_shared
+from contract.inputs import read_arrivals_hourly
 from forecast.hourly_profile import (
     HourlyProfile,
     day_shares,

@@ -32,14 +32,14 @@ from typing import Any
 import polars as pl
 
 import forecast.catalog as catalog
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.runner import BatchOptions, run_batch
-from aeforecast.batch.runs import latest_complete_run, read_run_forecast
 from aeforecast.cli import main as cli
-from aeforecast.contract import validate_attendances, validate_temperature
-from aeforecast.store import Store
+from batch.registry import ModelRegistry
+from batch.runner import BatchOptions, run_batch
+from batch.runs import latest_complete_run, read_run_forecast
+from contract.inputs import validate_attendances, validate_temperature
 from forecast.protocol import Forecaster
 from forecast.scaleout import Cluster, connect
+from store import Store
 from synthetic_data import SynthConfig, generate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scaleout_spread.json"

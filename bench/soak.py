@@ -83,8 +83,8 @@ def _prepare(tmp: Path, env: dict[str, str], trusts: int, years: int
     _cli(env, tmp, "batch", "--as-of", str(date.today() - timedelta(days=1)), ok=(0, 1))
     import polars as pl
 
-    from aeforecast.store import Store
-    from api.keystore import create_key
+    from store import Store
+    from store.keys import create_key
 
     codes = pl.read_parquet(data / "attendances.parquet")["trust_code"].unique().sort().to_list()
     with Store(env["AEF_DATABASE_URL"]) as store:  # a key per trust's rota tool, as deployed

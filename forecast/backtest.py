@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from aeforecast.errors import InputError, ModelError
+from contract.errors import InputError, ModelError
 from forecast.protocol import FORECAST_COLUMNS, FORECAST_SCHEMA, Forecaster, ModelInput, ModelName
 
 BACKTEST_COLUMNS: list[str] = ["model", *FORECAST_COLUMNS, "actual"]

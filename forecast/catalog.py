@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 from forecast.protocol import Forecaster, ModelName
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 
 MAX_TRUSTS = 5000
 MAX_YEARS = 30

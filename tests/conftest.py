@@ -27,8 +27,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from aeforecast.settings import get_settings
-from aeforecast.store import Store
+from contract.settings import get_settings
+from store import Store
 
 POSTGRES_URL = os.environ.get(
     "AEF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -11,12 +11,12 @@ import pytest
 from conftest import Cli
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, world
 
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.runner import BatchOptions, run_batch
-from aeforecast.batch.runs import latest_complete_run, read_run_forecast
-from aeforecast.errors import NotFoundError
-from aeforecast.store import Store
+from batch.registry import ModelRegistry
+from batch.runner import BatchOptions, run_batch
+from batch.runs import latest_complete_run, read_run_forecast
+from contract.errors import NotFoundError
 from forecast.targets import parse_target, target_frame, target_truth
+from store import Store
 from synthetic_data import SynthConfig, generate
 
 

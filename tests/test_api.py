@@ -19,12 +19,12 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from aeforecast.batch.run_store import begin_run, complete_run
-from aeforecast.contract import validate_attendances
-from aeforecast.settings import Settings
-from aeforecast.store import Store
 from api.app import create_app
-from api.keystore import create_key, revoke_key
+from batch.run_store import begin_run, complete_run
+from contract.inputs import validate_attendances
+from contract.settings import Settings
+from store import Store
+from store.keys import create_key, revoke_key
 
 TRUSTS = ["R1H", "RXX", "RZZ"]
 TODAY = date.today()
@@ -432,7 +432,7 @@ def test_a_body_over_the_limit_is_413(database_url: str, keys: Keys) -> None:
 def test_posting_actuals_updates_live_accuracy(
     client: TestClient, store: Store, keys: Keys
 ) -> None:
-    from aeforecast.batch.runs import read_live_accuracy
+    from batch.runs import read_live_accuracy
 
     ingest_history(store, TRUSTS)
     store_run(store, TRUSTS, as_of=TODAY - timedelta(days=10))
@@ -451,7 +451,7 @@ def test_posting_actuals_updates_live_accuracy(
 
 
 def test_key_use_is_recorded_by_shutdown(database_url: str, store: Store, keys: Keys) -> None:
-    from api.keystore import find_key
+    from store.keys import find_key
 
     with make_client(database_url) as client:
         assert client.get("/v1/trusts", headers=bearer(keys.read)).status_code == 200

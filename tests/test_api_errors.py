@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aeforecast.settings import Settings
 from api.app import create_app
 from api.serving import ServingCache
+from contract.settings import Settings
 
 with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we install; same client
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -109,7 +109,7 @@ def test_an_unexpected_error_is_a_generic_500_logged_with_the_request_id(
 async def _any_key(_self: object, _token: str | None) -> object:
     from datetime import UTC, datetime
 
-    from api.keystore import KeyRecord
+    from store.keys import KeyRecord
 
     return KeyRecord("id", "test", "abcdefgh", "", "admin", None, datetime.now(UTC), None, None)
 

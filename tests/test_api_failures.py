@@ -13,8 +13,8 @@ import pytest
 from live_server import serve
 from test_api import TRUSTS, ingest_history, store_run
 
-from aeforecast.store import Store
-from api.keystore import create_key
+from store import Store
+from store.keys import create_key
 
 pytestmark = pytest.mark.slow
 BURST = 20

@@ -38,10 +38,10 @@ from schemathesis.checks import (
 )
 from test_api import TRUSTS, ingest_history, store_run
 
-from aeforecast.settings import Settings
-from aeforecast.store import Store
 from api.app import create_app
-from api.keystore import create_key
+from contract.settings import Settings
+from store import Store
+from store.keys import create_key
 
 pytestmark = pytest.mark.slow
 EXAMPLES = int(os.environ.get("AEF_FUZZ_EXAMPLES", "25"))

@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 from test_api import HORIZON, TODAY, TOMORROW, TRUSTS, bearer, ingest_history, make_client
 
-from aeforecast.batch.run_store import begin_run, complete_run
-from aeforecast.store import Store
-from api.keystore import create_key
+from batch.run_store import begin_run, complete_run
 from forecast.exceedance import prob_exceed
+from store import Store
+from store.keys import create_key
 
 from fastapi.testclient import TestClient  # isort: skip  (test_api silenced its warning)
 

@@ -31,11 +31,11 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
 
 from test_api import TRUSTS, ingest_history, store_run
 
-from aeforecast.settings import Settings
-from aeforecast.store import Store
 from api.app import create_app
-from api.keystore import create_key, revoke_key
-from api.security import Scope, scope_allows
+from contract.keys import Scope, scope_allows
+from contract.settings import Settings
+from store import Store
+from store.keys import create_key, revoke_key
 
 Target = Literal["own", "other", "unknown"]
 OWN, OTHER, UNKNOWN = "RXX", "R1H", "RQQ"  # the restricted keys may see RXX only

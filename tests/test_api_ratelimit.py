@@ -14,12 +14,12 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
 
 from test_api import TRUSTS, bearer, ingest_history, store_run
 
-from aeforecast.errors import RateLimitedError
-from aeforecast.settings import Settings
-from aeforecast.store import Store
 from api.app import create_app
-from api.keystore import create_key
 from api.ratelimit import TokenBuckets, retry_after
+from contract.errors import RateLimitedError
+from contract.settings import Settings
+from store import Store
+from store.keys import create_key
 
 
 class Clock:

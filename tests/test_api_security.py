@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from api.security import (
+from contract.keys import (
     KEY_MARK,
     PREFIX_LENGTH,
     SECRET_LENGTH,

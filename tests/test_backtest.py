@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from aeforecast.errors import InputError, ModelError
+from contract.errors import InputError, ModelError
 from forecast.backtest import (
     BACKTEST_COLUMNS,
     backtest_origins,

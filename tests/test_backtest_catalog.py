@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 from forecast.catalog import BACKTEST_MODELS, DEFAULT_MODEL, MODELS, build_models, parse_model_list
 from forecast.protocol import Forecaster
 

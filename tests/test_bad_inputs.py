@@ -29,12 +29,12 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from aeforecast.contract import read_attendances
-from aeforecast.contract._files import MAX_FILE_BYTES
-from aeforecast.settings import Settings
-from aeforecast.store import Store
 from api.app import create_app
-from api.keystore import create_key
+from contract._files import MAX_FILE_BYTES
+from contract.inputs import read_attendances
+from contract.settings import Settings
+from store import Store
+from store.keys import create_key
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text())

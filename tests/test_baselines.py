@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
-from aeforecast.errors import ModelError
+from contract.errors import ModelError
 from forecast.baselines import ARIMAX, ETS, SeasonalNaive
 from forecast.baselines._parallel import WorkerPool
 from forecast.baselines._statespace import state_paths

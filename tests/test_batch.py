@@ -10,15 +10,15 @@ import polars as pl
 import pytest
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, row_counts, statuses, world
 
-from aeforecast.batch import run_store
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.runner import BatchOptions, BatchResult, run_batch
-from aeforecast.batch.runs import get_run, run_trusts
-from aeforecast.errors import ModelError
-from aeforecast.store import Store
+from batch import run_store
+from batch.registry import ModelRegistry
+from batch.runner import BatchOptions, BatchResult, run_batch
+from batch.runs import get_run, run_trusts
+from contract.errors import ModelError
 from forecast import catalog
 from forecast.baselines.snaive import SeasonalNaive
 from forecast.protocol import ModelInput
+from store import Store
 
 BROKEN = "RWY"  # a trust of the test world (seeded)
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import Cli, Snapshot
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, row_counts, world
 
-from aeforecast.batch.runs import run_trusts
-from aeforecast.store import Store
+from batch.runs import run_trusts
+from store import Store
 
 NEWCOMER = "RNEW"  # a trust that opened ten days ago
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from conftest import Cli
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, statuses, world
 
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.runs import RunInfo
-from aeforecast.store import Store
+from batch.registry import ModelRegistry
+from batch.runs import RunInfo
 from forecast.catalog import DEFAULT_MODEL
+from store import Store
 
 KILL_POINTS = [  # phase, extra arguments that make the batch reach it
     ("train", ["--retrain", "always"]),

@@ -31,9 +31,9 @@ import pytest
 from conftest import Cli
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, statuses, world
 
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.store import Store
+from batch.registry import ModelRegistry
 from forecast.catalog import DEFAULT_MODEL
+from store import Store
 
 pytestmark = pytest.mark.timeout(3600)  # 20 kills and 20 full batches outlast the 600 s default
 SEED = int(os.environ.get("AEF_TEST_KILL_SEED", "20261201"))

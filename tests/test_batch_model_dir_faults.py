@@ -29,9 +29,9 @@ import pytest
 from conftest import Cli
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, row_counts, statuses, world
 
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.store import Store
+from batch.registry import ModelRegistry
 from forecast.catalog import DEFAULT_MODEL
+from store import Store
 
 FILE_LIMIT = 64 * 1024  # bytes a file may grow to: far less than a model, more than a probe
 

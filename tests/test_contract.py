@@ -9,14 +9,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from aeforecast.contract import (
+from contract.errors import DataValidationError
+from contract.inputs import (
     ATTENDANCES_SCHEMA,
     MAX_PROBLEMS,
     TEMPERATURE_SCHEMA,
     read_attendances,
     read_temperature,
 )
-from aeforecast.errors import DataValidationError
 
 AS_OF = date(2024, 6, 30)
 HEADER = "trust_code,date,attendances,admissions\n"

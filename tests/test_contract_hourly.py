@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from aeforecast.contract import ARRIVALS_HOURLY_SCHEMA, read_arrivals_hourly
-from aeforecast.errors import DataValidationError
+from contract.errors import DataValidationError
+from contract.inputs import ARRIVALS_HOURLY_SCHEMA, read_arrivals_hourly
 
 AS_OF = date(2024, 6, 30)
 HEADER = "trust_code,hour_start_utc,arrivals\n"

@@ -8,7 +8,8 @@ from datetime import date
 import polars as pl
 import pytest
 
-from aeforecast.contract import (
+from contract.errors import DataValidationError
+from contract.inputs import (
     ATTENDANCES_SCHEMA,
     TEMPERATURE_SCHEMA,
     validate_attendance_records,
@@ -16,7 +17,6 @@ from aeforecast.contract import (
     validate_temperature,
     validate_temperature_records,
 )
-from aeforecast.errors import DataValidationError
 
 AS_OF = date(2024, 6, 30)
 

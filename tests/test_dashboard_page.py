@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from aeforecast.batch.runs import LIVE_ACCURACY_SCHEMA
-from aeforecast.thresholds import Threshold
 from api.dashboard.chart import forecast_chart
 from api.dashboard.data import DayRow, TrustPage, accuracy_rows
 from api.dashboard.page import trust_page
+from batch.runs import LIVE_ACCURACY_SCHEMA
+from store.thresholds import Threshold
 
 AS_OF = date(2026, 3, 20)
 

@@ -30,8 +30,8 @@ from live_server import free_port
 from sqlalchemy.engine import make_url
 from test_api import TRUSTS, ingest_history, store_run
 
-from aeforecast.store import Store
-from api.keystore import create_key
+from store import Store
+from store.keys import create_key
 
 pytestmark = [  # an unreachable server is a PostgreSQL matter (SQLite: test_api.py)
     pytest.mark.postgres,

@@ -24,21 +24,21 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from aeforecast.batch.hierarchy_run import structure_for
-from aeforecast.batch.inputs import for_target, load_inputs
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.run_store import begin_run, complete_run
-from aeforecast.batch.runner import BatchOptions, run_batch
-from aeforecast.batch.runs import RunInfo, get_run
-from aeforecast.contract import validate_attendances, validate_temperature
-from aeforecast.contract.hierarchy import validate_hierarchy
-from aeforecast.settings import Settings
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
-from aeforecast.store.hierarchy import read_hierarchy, replace_hierarchy
 from api.app import create_app
-from api.keystore import create_key
+from batch.hierarchy_run import structure_for
+from batch.inputs import for_target, load_inputs
+from batch.registry import ModelRegistry
+from batch.run_store import begin_run, complete_run
+from batch.runner import BatchOptions, run_batch
+from batch.runs import RunInfo, get_run
+from contract.hierarchy import validate_hierarchy
+from contract.inputs import validate_attendances, validate_temperature
+from contract.settings import Settings
 from forecast.targets import Target
+from store import Store
+from store import _tables as t
+from store.hierarchy import read_hierarchy, replace_hierarchy
+from store.keys import create_key
 from synthetic_data import SynthConfig, SyntheticData, generate
 
 END = date(2026, 3, 31)

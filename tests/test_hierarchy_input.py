@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from aeforecast.contract.hierarchy import read_hierarchy, validate_hierarchy
-from aeforecast.errors import DataValidationError
+from contract.errors import DataValidationError
+from contract.hierarchy import read_hierarchy, validate_hierarchy
 from forecast.hierarchy.structure import Hierarchy
 from synthetic_data import SynthConfig, SyntheticData, generate
 

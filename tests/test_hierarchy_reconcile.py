@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from aeforecast.contract.hierarchy import validate_hierarchy
+from contract.hierarchy import validate_hierarchy
 from forecast.backtest import backtest_origins
 from forecast.baselines.snaive import SeasonalNaive
 from forecast.hierarchy.aggregate import hierarchy_input, node_series

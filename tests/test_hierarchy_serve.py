@@ -16,8 +16,8 @@ from conftest import Cli
 from live_server import serve_env
 from test_serve_e2e import run_ok
 
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from store import Store
+from store import _tables as t
 
 pytestmark = pytest.mark.slow
 ROUTE = {"nation": "nations", "region": "regions", "ics": "ics", "trust": "trusts",

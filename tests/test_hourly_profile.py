@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from aeforecast.contract import read_arrivals_hourly
+from contract.inputs import read_arrivals_hourly
 from forecast.hourly_default import DEFAULT_SHARES
 from forecast.hourly_profile import (
     HourlyProfile,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from aeforecast.contract import read_arrivals_hourly
-from aeforecast.store import Store
 from api.hourly_profiles import ProfileCache
+from contract.inputs import read_arrivals_hourly
+from store import Store
 
 SAMPLE = Path(__file__).parent / "data" / "cardiff_hourly_sample.csv"
 

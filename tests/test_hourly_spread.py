@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from aeforecast.contract import read_arrivals_hourly
+from contract.inputs import read_arrivals_hourly
 from forecast.hourly_profile import day_shares, default_profile, estimate_profile, local_days
 from forecast.hourly_spread import DayForecast, daily_quantiles, spread_day
 

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from conftest import Cli, Snapshot
 
-from aeforecast.contract import read_attendances
-from aeforecast.store import Store
+from contract.inputs import read_attendances
+from store import Store
 
 HEADER = "trust_code,date,attendances,admissions\n"
 

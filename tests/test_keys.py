@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 from conftest import Cli
 
-from aeforecast.errors import InputError, NotFoundError
-from aeforecast.store import Store
-from aeforecast.store import _tables as tables
-from api.keystore import create_key, find_key, list_keys, revoke_key, touch_keys
-from api.security import parse_key, secret_matches
+from contract.errors import InputError, NotFoundError
+from contract.keys import parse_key, secret_matches
+from store import Store
+from store import _tables as tables
+from store.keys import create_key, find_key, list_keys, revoke_key, touch_keys
 
 
 def test_a_created_key_is_found_by_prefix_and_only_its_hash_is_stored(store: Store) -> None:

@@ -12,12 +12,12 @@ import pytest
 from conftest import Cli
 from test_batch_world import END, HORIZON, ingest, world
 
-from aeforecast.batch.accuracy import WINDOW_DAYS, score, update_live_accuracy
-from aeforecast.batch.expectation import Expectation, Skill
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.runner import BatchOptions, run_batch
-from aeforecast.batch.runs import get_run, read_live_accuracy, read_run_forecast
-from aeforecast.store import Store
+from batch.accuracy import WINDOW_DAYS, score, update_live_accuracy
+from batch.registry import ModelRegistry
+from batch.runner import BatchOptions, run_batch
+from batch.runs import get_run, read_live_accuracy, read_run_forecast
+from forecast.expectation import Expectation, Skill
+from store import Store
 
 FIRST = END - timedelta(days=20)
 RUN_DAYS = [FIRST + timedelta(days=k) for k in range(16)]  # 16 nightly runs

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 from test_batch_world import END, world
 
-from aeforecast.batch import registry as registry_module
-from aeforecast.batch.registry import ModelRegistry, TrainingWindow
-from aeforecast.errors import ModelError
+from batch import registry as registry_module
+from batch.registry import ModelRegistry, TrainingWindow
+from contract.errors import ModelError
 from forecast.baselines.snaive import SeasonalNaive
 from forecast.protocol import ModelInput
 

@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from forecast.exceedance import KNOT_LEVELS
 from forecast.reliability import origin_thresholds, reliability
-from forecast.report_exceedance import exceedance_section
+from forecast.report.exceedance import exceedance_section
 
 ORIGIN = date(2024, 6, 30)
 

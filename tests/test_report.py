@@ -10,8 +10,8 @@ import polars as pl
 
 from forecast.backtest import ModelTiming
 from forecast.metrics import with_mase_scale
-from forecast.report import render_report
-from forecast.report_charts import Chart, Series, nice_ticks, render
+from forecast.report.charts import Chart, Series, nice_ticks, render
+from forecast.report.html import render_report
 from forecast.summary import summarise
 
 ORIGINS = [date(2024, 3, 3) + timedelta(days=7 * k) for k in range(4)]

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from aeforecast.batch import run_store
-from aeforecast.batch.runs import (
+from batch import run_store
+from batch.runs import (
     FORECAST_DAY_SCHEMA,
     LIVE_ACCURACY_SCHEMA,
     get_run,
@@ -18,8 +18,8 @@ from aeforecast.batch.runs import (
     read_run_forecast,
     run_trusts,
 )
-from aeforecast.errors import NotFoundError
-from aeforecast.store import Store
+from contract.errors import NotFoundError
+from store import Store
 
 AS_OF = date(2024, 6, 30)
 TRUSTS = ["R1H", "RXX"]

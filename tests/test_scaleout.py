@@ -19,11 +19,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from test_batch_world import END, World, assert_whole, latest, world
 
-from aeforecast.batch.registry import ModelRegistry
-from aeforecast.batch.runner import BatchOptions, run_batch
-from aeforecast.batch.runs import read_run_forecast, run_trusts
 from aeforecast.cli import main
-from aeforecast.store import Store
+from batch.registry import ModelRegistry
+from batch.runner import BatchOptions, run_batch
+from batch.runs import read_run_forecast, run_trusts
 from features.pipeline import (
     national_from_sums,
     national_sums,
@@ -37,6 +36,7 @@ from forecast.scaleout import Cluster, connect
 from forecast.scaleout.cluster import placement, split_by_trust
 from forecast.scaleout.features import _prepare_local, _with_national
 from forecast.scaleout.lgbm import DaskLightGBM, draws_by_partition
+from store import Store
 
 TRUSTS = 10
 AS_OF = END - timedelta(days=42)  # the 42 days after it hold actuals to score against

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from aeforecast.contract import validate_attendances, validate_temperature
-from aeforecast.errors import StoreUnavailableError
-from aeforecast.store import Store, UpsertResult
-from aeforecast.store import _store as store_module
-from aeforecast.store import _tables as tables
+from contract.errors import StoreUnavailableError
+from contract.inputs import validate_attendances, validate_temperature
+from store import Store, UpsertResult
+from store import _store as store_module
+from store import _tables as tables
 
 START = date(2024, 1, 1)
 

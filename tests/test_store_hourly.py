@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 from conftest import Cli, Snapshot
 
-from aeforecast.contract import read_arrivals_hourly, validate_arrivals_hourly
-from aeforecast.store import Store
+from contract.inputs import read_arrivals_hourly, validate_arrivals_hourly
+from store import Store
 
 SAMPLE = Path(__file__).parent / "data" / "cardiff_hourly_sample.csv"
 AS_OF = date(2019, 3, 1)

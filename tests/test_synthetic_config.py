@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 from synthetic_data import SynthConfig
 
 

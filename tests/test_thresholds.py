@@ -13,10 +13,10 @@ import polars as pl
 import pytest
 from conftest import Cli, Snapshot
 
-from aeforecast.contract import validate_attendances
-from aeforecast.errors import InputError
-from aeforecast.store import Store
-from aeforecast.thresholds import Threshold, read_file, read_thresholds, replace_thresholds
+from contract.errors import InputError
+from contract.inputs import validate_attendances
+from store import Store
+from store.thresholds import Threshold, read_file, read_thresholds, replace_thresholds
 
 GOOD = """
 # attendances a day

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 
 if TYPE_CHECKING:
     from forecast.scaleout.cluster import Cluster

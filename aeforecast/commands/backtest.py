@@ -1,7 +1,7 @@
 """`aeforecast backtest`: rolling-origin backtest writing forecasts, metrics and a report.
 
 Only glue: reads and validates the inputs, then calls forecast.backtest, forecast.metrics,
-forecast.summary and forecast.report. Outputs appear all together or not at all.
+forecast.summary and forecast.report.html. Outputs appear all together or not at all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from aeforecast.commands._dask import add_dask_option, cluster_for
-from aeforecast.errors import InputError
+from contract.errors import InputError
 
 if TYPE_CHECKING:
     from forecast.backtest import BacktestStep, ProgressFn
@@ -78,11 +78,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from forecast.backtest import run_backtest
     from forecast.catalog import DEFAULT_MODEL, build_models, parse_model_list
-    from forecast.hierarchy.report import hierarchy_section
     from forecast.metrics import with_mase_scale
     from forecast.protocol import ModelInput
     from forecast.reliability import reliability
-    from forecast.report import render_report
+    from forecast.report.hierarchy import hierarchy_section
+    from forecast.report.html import render_report
     from forecast.summary import summarise
     from forecast.targets import parse_target, target_frame, target_truth
 
@@ -154,8 +154,8 @@ def _hierarchy_backtest(args: argparse.Namespace, data: ModelInput, origins: lis
     taken the same way, so a site without that target leaves its trust a bottom series."""
     from functools import partial
 
-    from aeforecast.batch.hierarchy_run import build_engine, structure_for
-    from aeforecast.contract.hierarchy import read_hierarchy
+    from batch.hierarchy_run import build_engine, structure_for
+    from contract.hierarchy import read_hierarchy
     from forecast.hierarchy.backtest import run_hierarchy_backtest
     from forecast.protocol import ModelInput
     from forecast.targets import target_frame
@@ -193,7 +193,7 @@ def _origins(args: argparse.Namespace, attendances: pl.DataFrame) -> list[date]:
 
 def _read_attendances(path: Path) -> pl.DataFrame:
     try:
-        from aeforecast.contract import read_attendances
+        from contract.inputs import read_attendances
     except ImportError:  # the validating reader has not landed yet
         return _read_plain(path, ["trust_code", "date", "attendances"])
     return read_attendances(path)
@@ -201,7 +201,7 @@ def _read_attendances(path: Path) -> pl.DataFrame:
 
 def _read_temperature(path: Path) -> pl.DataFrame:
     try:
-        from aeforecast.contract import read_temperature
+        from contract.inputs import read_temperature
     except ImportError:
         return _read_plain(path, ["trust_code", "date", "temperature_c"])
     return read_temperature(path)

@@ -25,7 +25,7 @@ from aeforecast.commands._dask import add_dask_option, cluster_for
 from aeforecast.commands.ingest import iso_date
 
 if TYPE_CHECKING:
-    from aeforecast.batch.runner import Progress
+    from batch.runner import Progress
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeforecast.batch.inputs import has_admissions
-    from aeforecast.batch.registry import ModelRegistry
-    from aeforecast.batch.runner import BatchOptions, run_batch
-    from aeforecast.settings import get_settings
-    from aeforecast.store import Store
+    from batch.inputs import has_admissions
+    from batch.registry import ModelRegistry
+    from batch.runner import BatchOptions, run_batch
+    from contract.settings import get_settings
     from forecast.catalog import DEFAULT_MODEL, build_models
+    from store import Store
 
     settings = get_settings()
     model = args.model or DEFAULT_MODEL
@@ -122,7 +122,7 @@ def _terminate_gracefully() -> Iterator[None]:
 @contextmanager
 def _progress() -> Iterator[Progress]:
     """A rich progress bar for a person at a terminal; log lines (JSON) for everyone else."""
-    from aeforecast.batch.runner import PHASES
+    from batch.runner import PHASES
 
     if not sys.stderr.isatty():
         def log_phase(phase: str, text: str) -> None:

@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aeforecast.errors import DataValidationError, InputError, Problem
+from contract.errors import DataValidationError, InputError, Problem
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from aeforecast.store import UpsertResult
+    from store import UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def iso_date(text: str) -> date:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeforecast.contract.hierarchy import read_hierarchy
+    from contract.hierarchy import read_hierarchy
 
     if args.attendances is None and args.hierarchy is None:
         raise InputError("give --attendances FILE (and/or --hierarchy FILE)")
@@ -81,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
     attendances, temperature, hourly = _validate(
         args.attendances, args.temperature, args.hourly, args.as_of
     )
-    from aeforecast.store import Store  # imported once the input is good: a refusal is quicker
-    from aeforecast.store.hierarchy import replace_hierarchy
+    from store import Store  # imported once the input is good: a refusal is quicker
+    from store.hierarchy import replace_hierarchy
 
     with Store.from_settings() as store:
         log.info("storing in %s", store.url)
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             arrivals_hourly=hourly,
             hourly_source=None if args.hourly is None else str(args.hourly),
         )
-        from aeforecast.batch.accuracy import update_live_accuracy  # score served forecasts
+        from batch.accuracy import update_live_accuracy  # score served forecasts
 
         log.info("live accuracy: %d trust-horizons scored", update_live_accuracy(store))
     _summary("attendances", attendances.height, result.attendances)
@@ -111,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _hierarchy_only(mapping: pl.DataFrame) -> int:
     """`ingest --hierarchy FILE` alone: the mapping replaces the stored one."""
-    from aeforecast.store import Store
-    from aeforecast.store.hierarchy import replace_hierarchy
+    from store import Store
+    from store.hierarchy import replace_hierarchy
 
     with Store.from_settings() as store:
         store.migrate()
@@ -126,7 +126,7 @@ def _validate(
     as_of: date | None,
 ) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
     """Every file, completely; every problem of all of them in one error."""
-    from aeforecast.contract import read_arrivals_hourly, read_attendances, read_temperature
+    from contract.inputs import read_arrivals_hourly, read_attendances, read_temperature
 
     problems: list[Problem] = []
     total = 0  # problems found, which may be more than those listed

@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from aeforecast.store import Store
+    from store import Store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    from aeforecast.store import Store
-    from api.keystore import create_key
+    from store import Store
+    from store.keys import create_key
 
     with Store.from_settings() as store:
         store.migrate()
@@ -72,8 +72,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(_args: argparse.Namespace) -> int:
-    from aeforecast.store import Store
-    from api.keystore import list_keys
+    from store import Store
+    from store.keys import list_keys
 
     with Store.from_settings() as store:
         store.migrate()
@@ -88,8 +88,8 @@ def run_list(_args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    from aeforecast.store import Store
-    from api.keystore import revoke_key
+    from store import Store
+    from store.keys import revoke_key
 
     with Store.from_settings() as store:
         store.migrate()
@@ -100,8 +100,8 @@ def run_revoke(args: argparse.Namespace) -> int:
 
 def _hierarchy_codes(store: Store) -> set[str]:
     """Every code the stored hierarchy names, nations by their node codes."""
-    from aeforecast.store.hierarchy import read_hierarchy
     from forecast.hierarchy.structure import NATION_CODES
+    from store.hierarchy import read_hierarchy
 
     mapping = read_hierarchy(store)
     if mapping is None:

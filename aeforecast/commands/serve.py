@@ -41,9 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from aeforecast.errors import InputError, StoreUnavailableError
-    from aeforecast.settings import get_settings
-    from aeforecast.store import Store
+    from contract.errors import InputError, StoreUnavailableError
+    from contract.settings import get_settings
+    from store import Store
 
     if args.workers < 1:
         raise InputError("--workers must be at least 1")

@@ -8,7 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

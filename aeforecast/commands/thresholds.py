@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,9 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    from aeforecast.settings import get_settings
-    from aeforecast.store import Store
-    from aeforecast.thresholds import read_file, store_file
+    from contract.settings import get_settings
+    from store import Store
+    from store.thresholds import read_file, store_file
 
     path: Path | None = args.file or get_settings().thresholds_file
     if path is None:
@@ -41,8 +41,8 @@ def run_load(args: argparse.Namespace) -> int:
 
 
 def run_list(_args: argparse.Namespace) -> int:
-    from aeforecast.store import Store
-    from aeforecast.thresholds import read_thresholds
+    from store import Store
+    from store.thresholds import read_thresholds
 
     with Store.from_settings() as store:
         store.migrate()

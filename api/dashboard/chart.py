@@ -1,4 +1,4 @@
-"""The dashboard's two charts, inline SVG drawn by forecast.report_charts (no script, no fetch).
+"""The dashboard's two charts, inline SVG drawn by forecast.report.charts (no script, no fetch).
 
 The forecast chart: eight weeks of actuals, the forecast with its 80% and 95% bands, the trust's
 thresholds as dashed lines, pinch-point days shaded, and over each forecast day a transparent
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from html import escape
 
 from api.dashboard.data import DayRow, HourlyView, TrustPage
-from forecast.report_charts import Band, Chart, Frame, Series, render
+from forecast.report.charts import Band, Chart, Frame, Series, render
 
 ACTUAL, FORECAST, PINCH = "#222222", "#1f5fa8", "#f0a030"
 XOf = Callable[[date], float]  # a day's x position on the chart

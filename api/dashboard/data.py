@@ -15,14 +15,14 @@ from typing import Any
 
 import polars as pl
 
-from aeforecast.batch.runs import read_live_accuracy
-from aeforecast.store import Store
-from aeforecast.thresholds import Threshold, read_thresholds
 from api.insights import DayDrivers, driver_items, exact_drivers, knots
 from api.routes.hourly import Hour, day_forecast, hourly_rows
 from api.serving import DAY_FIELDS, Snapshot, TrustForecast
+from batch.runs import read_live_accuracy
 from forecast.exceedance import prob_exceed_rows
 from forecast.hourly_profile import HourlyProfile
+from store import Store
+from store.thresholds import Threshold, read_thresholds
 
 ACTUAL_DAYS = 56  # eight weeks of actuals before the run's as-of date
 PINCH_LEVEL = 0.2  # a day is a pinch point when P(> a threshold) reaches this (as /alerts)

@@ -1,6 +1,6 @@
 """Posting what happened: attendances (actuals) and temperature, one trust at a time.
 
-Both are checked by the same contract rules as files (`aeforecast.contract`), stored in one
+Both are checked by the same contract rules as files (`contract.inputs`), stored in one
 transaction, and idempotent: posting the same days again changes nothing. After attendances
 arrive, live accuracy is brought up to date.
 """
@@ -12,8 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from aeforecast.contract import validate_attendance_records, validate_temperature_records
-from aeforecast.store import Store, UpsertResult
 from api.deps import StoreDep, WritableTrust
 from api.schemas import (
     MAX_RECORDS,
@@ -23,6 +21,8 @@ from api.schemas import (
     error_responses,
     payload,
 )
+from contract.inputs import validate_attendance_records, validate_temperature_records
+from store import Store, UpsertResult
 
 router = APIRouter(prefix="/v1/trusts", tags=["actuals"])
 log = logging.getLogger("aeforecast.api")
@@ -57,7 +57,7 @@ def post_temperature(
 
 def _update_live_accuracy(store: Store, trust_code: str) -> None:
     """The actuals are stored whatever happens here; a failure is logged, not returned."""
-    from aeforecast.batch.accuracy import update_live_accuracy
+    from batch.accuracy import update_live_accuracy
 
     try:
         update_live_accuracy(store, trusts=[trust_code])

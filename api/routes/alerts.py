@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from aeforecast.errors import InputError, NoForecastError
-from aeforecast.thresholds import read_thresholds
 from api.deps import ReadableTrust, StoreDep
 from api.insight_schemas import Alert, Alerts, AlertThreshold, DriverOut
 from api.insights import DriverCache, alert_reason, driver_items, served_days
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, error_responses
+from contract.errors import InputError, NoForecastError
+from store.thresholds import read_thresholds
 
 router = APIRouter(prefix="/v1/trusts", tags=["alerts"])
 DEFAULT_LEVEL = 0.2

@@ -16,13 +16,13 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aeforecast.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from api.dashboard import page as html
 from api.dashboard.data import gather, hourly_view
 from api.dashboard.session import dashboard_access, signed_in, signed_out
 from api.deps import Access, TrustPath, trust_for
 from api.insights import DriverCache
 from api.routes.hourly import profiles
+from contract.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], include_in_schema=False)
 Token = Annotated[str | None, Query(description="A read key, once; it is then kept in a cookie.")]

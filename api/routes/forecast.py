@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from aeforecast.errors import InputError, NoForecastError
 from api.deps import ReadableTrustForecast, no_run
 from api.routes.forecast_extras import enriched_response, forecast_head
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, Forecast, error_responses
 from api.serving import DAY_FIELDS, Snapshot, TrustForecast
+from contract.errors import InputError, NoForecastError
 from forecast.targets import DEFAULT_TARGET
 
 router = APIRouter(prefix="/v1/trusts", tags=["forecast"])

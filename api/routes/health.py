@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 
-from aeforecast.errors import ForecastError
 from api.deps import ServingDep, StoreDep
 from api.errors import error_response
 from api.metrics import CONTENT_TYPE, ApiMetrics
 from api.schemas import Health, Ready, error_responses
 from api.serving import run_age_seconds
+from contract.errors import ForecastError
 
 router = APIRouter(tags=["operations"])
 

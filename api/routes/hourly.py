@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from aeforecast.errors import InputError, NoForecastError
 from api.deps import ReadableTrust
 from api.hourly_profiles import ProfileCache
 from api.schemas import error_responses
 from api.serving import Snapshot, TrustForecast
+from contract.errors import InputError, NoForecastError
 from forecast.hourly_profile import LOCAL_ZONE, HourlyProfile, day_shares
 from forecast.hourly_spread import DayForecast, spread_day
 

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from aeforecast.errors import InputError
 from api.deps import NodeAccess, readable_node
 from api.routes.forecast import (
     CACHE_CONTROL,
@@ -31,6 +30,7 @@ from api.routes.forecast import (
 )
 from api.schemas import DEFAULT_DAYS, error_responses
 from api.serving import DAY_FIELDS
+from contract.errors import InputError
 from forecast.targets import DEFAULT_TARGET
 
 IcsAccess = Annotated[NodeAccess, Depends(readable_node("ics"))]

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 
-from aeforecast.errors import InputError, NoForecastError
-from aeforecast.scenario import ScenarioEngine, ScenarioResult, check_window
 from api.deps import ReadableTrust
 from api.insight_schemas import Scenario, ScenarioDay, ScenarioIn, ScenarioValues
 from api.schemas import error_responses
+from batch.scenario import ScenarioEngine, ScenarioResult, check_window
+from contract.errors import InputError, NoForecastError
 
 router = APIRouter(prefix="/v1/trusts", tags=["scenario"])
 FIELDS = ("point", "lo80", "hi80", "lo95", "hi95", "temperature_c")
@@ -41,7 +41,7 @@ def post_scenario(request: Request, access: ReadableTrust, body: ScenarioIn) -> 
 
 def _requested(engine: ScenarioEngine, run: object, code: str, body: ScenarioIn
                ) -> dict[date, float]:
-    from aeforecast.batch.runs import RunInfo
+    from batch.runs import RunInfo
 
     assert isinstance(run, RunInfo)
     if (body.temperatures is None) == (body.shift is None):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from aeforecast.store import Store
-from aeforecast.thresholds import Threshold, read_thresholds, replace_thresholds
 from api.deps import AdminTrust, ReadableTrust, StoreDep
 from api.insight_schemas import ThresholdOut, Thresholds, ThresholdsIn
 from api.schemas import error_responses
+from store import Store
+from store.thresholds import Threshold, read_thresholds, replace_thresholds
 
 router = APIRouter(prefix="/v1/trusts", tags=["thresholds"])
 

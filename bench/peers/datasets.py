@@ -53,7 +53,7 @@ def prepare(name: str, workdir: Path) -> Path:
         source: dict[str, object] = {"generator": "aeforecast synth", **SYNTH,
                                      "temperature": "perfect foresight (synth temperature)"}
     elif name == "cardiff":
-        from aeforecast.contract import read_attendances, read_temperature
+        from contract.inputs import read_attendances, read_temperature
 
         folder = cardiff_dir()
         read_attendances(folder / "attendances.csv").write_parquet(

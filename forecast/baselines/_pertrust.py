@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from aeforecast.errors import ModelError
+from contract.errors import ModelError
 from forecast.baselines._panel import Panel, calibrate, forecast_frame, to_panel
 from forecast.baselines._parallel import WorkerPool
 from forecast.baselines.snaive import SeasonalNaive

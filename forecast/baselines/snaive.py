@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from aeforecast.errors import ModelError
+from contract.errors import ModelError
 from forecast.baselines._panel import (
     MAX_CALIBRATED_HORIZON,
     Panel,

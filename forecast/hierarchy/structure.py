@@ -48,7 +48,7 @@ class Hierarchy:
     @classmethod
     def from_frame(cls, mapping: pl.DataFrame, with_sites: Iterable[NodeCode] | None = None
                    ) -> Hierarchy:
-        """From a clean mapping (`aeforecast.contract.hierarchy`).
+        """From a clean mapping (`contract.hierarchy`).
 
         `with_sites`: the trusts whose data arrives by site (default: every trust with sites);
         the sites of other trusts are left out and the trust is a leaf.

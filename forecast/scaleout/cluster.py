@@ -15,7 +15,7 @@ import polars as pl
 from distributed import Client, Future, LocalCluster
 from distributed.objects import WhoHas
 
-from aeforecast.errors import InputError
+from contract.errors import InputError
 from forecast.protocol import ModelInput, TrustCode
 
 log = logging.getLogger(__name__)

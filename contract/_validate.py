@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from aeforecast.contract._columns import (
+from contract._columns import (
     ColumnTypeError,
     Parsed,
     parse_count,
@@ -17,8 +17,8 @@ from aeforecast.contract._columns import (
     parse_temperature,
     parse_trust_code,
 )
-from aeforecast.contract._files import RawTable
-from aeforecast.errors import DataValidationError, Problem
+from contract._files import RawTable
+from contract.errors import DataValidationError, Problem
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from aeforecast.batch._pause import pause_at
-from aeforecast.batch.fallback import check_forecast
-from aeforecast.batch.inputs import BatchInputs
-from aeforecast.batch.registry import ModelRegistry, ModelVersion, TrainingWindow
-from aeforecast.errors import ModelError
+from batch._pause import pause_at
+from batch.inputs import BatchInputs
+from batch.registry import ModelRegistry, ModelVersion, TrainingWindow
+from contract.errors import ModelError
 from forecast.catalog import build_models
+from forecast.fallback import check_forecast
 from forecast.protocol import FORECAST_SCHEMA, Forecaster, ModelInput, ModelName, TrustCode
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The backtest's `report.html`: one standalone page a person can read offline.
 
-Inline CSS and inline SVG (forecast.report_charts), no scripts, no network.
+Inline CSS and inline SVG (forecast.report.charts), no scripts, no network.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from forecast.report_charts import PALETTE, Band, Chart, Series, render
-from forecast.report_exceedance import exceedance_section
+from forecast.report.charts import PALETTE, Band, Chart, Series, render
+from forecast.report.exceedance import exceedance_section
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 def run_migrations() -> None:
     connection = context.config.attributes.get("connection")
     if not isinstance(connection, Connection):
-        raise RuntimeError("apply migrations with aeforecast.store.Store(url).migrate()")
+        raise RuntimeError("apply migrations with store.Store(url).migrate()")
     context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

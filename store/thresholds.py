@@ -26,10 +26,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from aeforecast.contract import TRUST_CODE_PATTERN
-from aeforecast.errors import InputError
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from contract.errors import InputError
+from contract.inputs import TRUST_CODE_PATTERN
+from store import Store
+from store import _tables as t
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$"
 MAX_PER_TRUST = 10

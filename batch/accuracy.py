@@ -19,9 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.batch.expectation import Expectation
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from forecast.expectation import Expectation
+from store import Store
+from store import _tables as t
 
 WINDOW_DAYS = 28
 DRIFT_RATIO = 1.5

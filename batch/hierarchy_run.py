@@ -25,19 +25,19 @@ from typing import Any
 
 import polars as pl
 
-from aeforecast.batch import run_store
-from aeforecast.batch.inputs import BatchInputs
-from aeforecast.batch.modelling import RETRAIN_AFTER_DAYS
-from aeforecast.batch.registry import ModelRegistry, ModelVersion, TrainingWindow, artefact_name
-from aeforecast.batch.runs import RunId
-from aeforecast.errors import ModelError
-from aeforecast.store import Store
+from batch import run_store
+from batch.inputs import BatchInputs
+from batch.modelling import RETRAIN_AFTER_DAYS
+from batch.registry import ModelRegistry, ModelVersion, TrainingWindow, artefact_name
+from batch.runs import RunId
+from contract.errors import ModelError
 from forecast.catalog import build_models
 from forecast.hierarchy.aggregate import hierarchy_input
 from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.structure import Hierarchy
 from forecast.protocol import Forecaster, ModelInput, ModelName
 from forecast.targets import DEFAULT_TARGET, Target
+from store import Store
 
 log = logging.getLogger(__name__)
 

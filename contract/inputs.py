@@ -23,17 +23,17 @@ from pathlib import Path
 
 import polars as pl
 
-from aeforecast.contract._columns import TEMPERATURE_RANGE_C, TRUST_CODE_PATTERN
-from aeforecast.contract._files import RawTable, read_table, refuse
-from aeforecast.contract._hours import ARRIVALS_HOURLY, LOCAL_ZONE
-from aeforecast.contract._validate import (
+from contract._columns import TEMPERATURE_RANGE_C, TRUST_CODE_PATTERN
+from contract._files import RawTable, read_table, refuse
+from contract._hours import ARRIVALS_HOURLY, LOCAL_ZONE
+from contract._validate import (
     ATTENDANCES,
     MAX_PROBLEMS,
     TEMPERATURE,
     Kind,
     validate_table,
 )
-from aeforecast.errors import DataValidationError, Problem
+from contract.errors import DataValidationError, Problem
 
 __all__ = [
     "ARRIVALS_HOURLY_SCHEMA",

@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from aeforecast.batch import hierarchy_run, run_store
-from aeforecast.batch.expectation import expectation_of
-from aeforecast.batch.fallback import fallback_forecast
-from aeforecast.batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
-from aeforecast.batch.modelling import (
+from batch import hierarchy_run, run_store
+from batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
+from batch.modelling import (
     ModelChoice,
     ModelInUse,
     RetrainPolicy,
@@ -35,15 +33,17 @@ from aeforecast.batch.modelling import (
     obtain_model,
     on_cluster,
 )
-from aeforecast.batch.registry import ModelRegistry, artefact_name
-from aeforecast.batch.runs import RunId, latest_complete_run
-from aeforecast.errors import NotFoundError
-from aeforecast.store import Store
-from aeforecast.store.hierarchy import read_hierarchy
+from batch.registry import ModelRegistry, artefact_name
+from batch.runs import RunId, latest_complete_run
+from contract.errors import NotFoundError
 from forecast.catalog import DEFAULT_MODEL
 from forecast.drivers import baseline_drivers, explain
+from forecast.expectation import expectation_of
+from forecast.fallback import fallback_forecast
 from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
 from forecast.targets import DEFAULT_TARGET, TARGETS, Target
+from store import Store
+from store.hierarchy import read_hierarchy
 
 if TYPE_CHECKING:
     from forecast.scaleout.cluster import Cluster

@@ -14,11 +14,11 @@ from typing import Any, TypeAlias
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.errors import NotFoundError
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from contract.errors import NotFoundError
 from forecast.protocol import FORECAST_SCHEMA
 from forecast.targets import DEFAULT_TARGET, Target, parse_target
+from store import Store
+from store import _tables as t
 
 RunId: TypeAlias = str
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
-from aeforecast.contract._columns import TRUST_CODE_PATTERN
-from aeforecast.contract._files import RawTable, read_table
-from aeforecast.contract._validate import MAX_PROBLEMS
-from aeforecast.errors import DataValidationError, Problem
+from contract._columns import TRUST_CODE_PATTERN
+from contract._files import RawTable, read_table
+from contract._validate import MAX_PROBLEMS
+from contract.errors import DataValidationError, Problem
 
 log = logging.getLogger(__name__)
 

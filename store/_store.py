@@ -13,13 +13,13 @@ from types import TracebackType
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.contract import ARRIVALS_HOURLY_SCHEMA, ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
-from aeforecast.errors import StoreUnavailableError
-from aeforecast.settings import Settings, get_settings
-from aeforecast.store import _tables as t
-from aeforecast.store._engine import WRITE_OPTION, create_engine, normalise_url, sqlite_path
-from aeforecast.store._read import read_frame, read_hours
-from aeforecast.store._upsert import (
+from contract.errors import StoreUnavailableError
+from contract.inputs import ARRIVALS_HOURLY_SCHEMA, ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
+from contract.settings import Settings, get_settings
+from store import _tables as t
+from store._engine import WRITE_OPTION, create_engine, normalise_url, sqlite_path
+from store._read import read_frame, read_hours
+from store._upsert import (
     ARRIVALS_HOURLY,
     ATTENDANCES,
     TEMPERATURES,
@@ -162,7 +162,7 @@ class Store:
         arrivals_hourly: pl.DataFrame | None = None,
         hourly_source: str | None = None,
     ) -> IngestResult:
-        """Upsert frames from aeforecast.contract in one transaction, with an audit row each.
+        """Upsert frames from contract.inputs in one transaction, with an audit row each.
 
         `source` is recorded for attendances, `temperature_source` (default: `source`) for
         temperature, `hourly_source` for hourly arrivals. Temperature and hourly arrivals may

@@ -5,14 +5,14 @@
     store.ingest(attendances=frame, temperature=temp, source="file.csv")   # one transaction
     store.read_attendances(["RXX"], start=date(2024, 1, 1))
 
-Frames going in must come from `aeforecast.contract` (validated, typed); frames coming out
+Frames going in must come from `contract.inputs` (validated, typed); frames coming out
 have the same schema. Write methods are one transaction each, all or nothing, and re-writing
 the same rows changes nothing. `Store.transaction()` gives a connection inside one transaction
 for code that writes its own tables (forecast runs, keys), using the tables in `_tables.py`.
 
 Adding a migration (schema changes go only through migrations):
 
-1. `.venv/bin/alembic -c aeforecast/store/alembic.ini revision --rev-id 0002 -m "forecast runs"`
+1. `.venv/bin/alembic -c store/alembic.ini revision --rev-id 0002 -m "forecast runs"`
    writes `migrations/versions/0002_forecast_runs.py` chained to the newest one (or copy
    `0001_initial.py`, set `revision = "0002"` and `down_revision = "0001"`). Number them in
    order; two engineers adding the same number must renumber before merging.
@@ -24,7 +24,7 @@ Adding a migration (schema changes go only through migrations):
 4. `Store(url).migrate()` applies it; nothing else is needed (no alembic.ini at the root).
 """
 
-from aeforecast.store._store import HourlyExtent, IngestResult, Store
-from aeforecast.store._upsert import UpsertResult
+from store._store import HourlyExtent, IngestResult, Store
+from store._upsert import UpsertResult
 
 __all__ = ["HourlyExtent", "IngestResult", "Store", "UpsertResult"]

@@ -14,11 +14,11 @@ from datetime import date, timedelta
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.errors import NotFoundError
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from contract.errors import NotFoundError
 from forecast.protocol import ModelInput, TrustCode
 from forecast.targets import DEFAULT_TARGET, Target, target_frame
+from store import Store
+from store import _tables as t
 
 
 @dataclass(frozen=True)

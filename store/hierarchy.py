@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.contract.hierarchy import HIERARCHY_COLUMNS
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from contract.hierarchy import HIERARCHY_COLUMNS
+from store import Store
+from store import _tables as t
 
 
 def replace_hierarchy(store: Store, mapping: pl.DataFrame) -> int:
-    """The clean mapping (`aeforecast.contract.hierarchy`) replaces the stored one, in one
+    """The clean mapping (`contract.hierarchy`) replaces the stored one, in one
     transaction; returns how many rows changed (0 when the same mapping is ingested again)."""
     stored = read_hierarchy(store)
     if stored is not None and _sorted(stored).equals(_sorted(mapping)):

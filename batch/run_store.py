@@ -24,13 +24,13 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from aeforecast.batch._pause import pause_at
-from aeforecast.batch.registry import ModelVersion
-from aeforecast.batch.runs import RunId
-from aeforecast.errors import ForecastError
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
+from batch._pause import pause_at
+from batch.registry import ModelVersion
+from batch.runs import RunId
+from contract.errors import ForecastError
 from forecast.targets import DEFAULT_TARGET, Target
+from store import Store
+from store import _tables as t
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
 TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from aeforecast.errors import DataValidationError, Problem
+from contract.errors import DataValidationError, Problem
 
 _BOM = b"\xef\xbb\xbf"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # ~8 million rows: 30 times all of England's trusts for 20 years

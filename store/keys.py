@@ -1,7 +1,7 @@
 """API keys in the database: create, find by prefix, list, revoke, note last use.
 
 Rows live in the `api_keys` table (migration 0002). The secret itself is never stored; see
-`api.security` for the key format and the check.
+`contract.keys` for the key format and the check.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from aeforecast.batch.runs import as_utc
-from aeforecast.contract import TRUST_CODE_PATTERN
-from aeforecast.errors import InputError, NotFoundError
-from aeforecast.store import Store
-from aeforecast.store import _tables as t
-from api.security import SCOPES, NewKey, Scope, generate_key
+from batch.runs import as_utc
+from contract.errors import InputError, NotFoundError
+from contract.inputs import TRUST_CODE_PATTERN
+from contract.keys import SCOPES, NewKey, Scope, generate_key
+from store import Store
+from store import _tables as t
 
 MAX_NAME = 200
 

@@ -25,8 +25,8 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from aeforecast.batch._pause import pause_at
-from aeforecast.errors import ModelError
+from batch._pause import pause_at
+from contract.errors import ModelError
 from forecast.protocol import Forecaster
 from forecast.targets import DEFAULT_TARGET, Target
 
@@ -34,6 +34,14 @@ MODEL_FILE = "model.pkl"
 METADATA_FILE = "metadata.json"
 KEEP_VERSIONS = 5
 LIBRARIES = ("polars", "numpy", "lightgbm", "statsmodels", "scipy")
+# Modules that moved after artefacts naming them were saved: old path -> new path. Saved models
+# stay loadable across the move (a pickled engine holds a reference to its factory).
+MOVED = {
+    "aeforecast.batch.hierarchy_run": "batch.hierarchy_run",
+    "aeforecast.batch.fallback": "forecast.fallback",
+    "aeforecast.batch.expectation": "forecast.expectation",
+    "aeforecast.errors": "contract.errors",
+}
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,7 @@ class ModelRegistry:
     def load(self, version: ModelVersion) -> Forecaster:
         try:
             with (version.path / MODEL_FILE).open("rb") as handle:
-                model = pickle.load(handle)  # only our own artefacts, in our own directory
+                model = _Unpickler(handle).load()  # only our own artefacts, in our own directory
         except (OSError, pickle.UnpicklingError, AttributeError, ImportError) as exc:
             raise ModelError(f"cannot load model artefact {version.path}: {exc}") from exc
         if not isinstance(model, Forecaster):
@@ -235,3 +243,11 @@ def _cannot_write(parent: Path, exc: OSError) -> str:
     reason = exc.strerror or str(exc)
     return (f"cannot write model artefacts under {parent}: {reason}; "
             f"check AEF_MODEL_DIR ({parent.parent}) exists and is writable by this user")
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads artefacts saved before a module moved (see MOVED)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED.get(module, module), name)
+

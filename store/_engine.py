@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-from aeforecast.errors import StoreUnavailableError
+from contract.errors import StoreUnavailableError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "aef_write"  # execution option: this transaction will write

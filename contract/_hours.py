@@ -11,7 +11,7 @@ from datetime import date
 
 import polars as pl
 
-from aeforecast.contract._columns import (
+from contract._columns import (
     ColumnTypeError,
     Parsed,
     _is_textual,
@@ -21,7 +21,7 @@ from aeforecast.contract._columns import (
     parse_count,
     parse_trust_code,
 )
-from aeforecast.contract._validate import Kind
+from contract._validate import Kind
 
 LOCAL_ZONE = "Europe/London"
 _HOUR_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?$"

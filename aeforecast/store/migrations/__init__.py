@@ -1,1 +1,0 @@
-"""Alembic migrations of the store, applied in order by `aeforecast.store.Store.migrate()`."""

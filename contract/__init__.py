@@ -1,0 +1,1 @@
+"""The ground floor: errors, settings and the input contract, validated at the edge."""
