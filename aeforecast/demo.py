@@ -127,8 +127,8 @@ def _read_key() -> str | None:
 
 
 def _has_run() -> bool:
-    from batch.runs import latest_complete_run
     from store import Store
+    from store.runs import latest_complete_run
 
     with Store.from_settings() as store:
         return latest_complete_run(store) is not None

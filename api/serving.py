@@ -27,10 +27,10 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from api.metrics import LiveAccuracy, RunGauge, ServedState
-from batch.runs import RunInfo, as_utc, latest_complete_run, read_live_accuracy
 from forecast.targets import DEFAULT_TARGET, Target
 from store import Store
 from store import _tables as t
+from store.runs import RunInfo, as_utc, latest_complete_run, read_live_accuracy
 
 log = logging.getLogger("aeforecast.api")
 T = TypeVar("T")
@@ -198,7 +198,7 @@ class ServingCache:
 
 
 def _latest_run_query(target: Target) -> sa.Select[Any]:
-    """The same order as batch.runs.latest_complete_run."""
+    """The same order as store.runs.latest_complete_run."""
     runs = t.forecast_runs
     return (
         sa.select(runs.c.run_id)

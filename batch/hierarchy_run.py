@@ -29,7 +29,6 @@ from batch import run_store
 from batch.inputs import BatchInputs
 from batch.modelling import RETRAIN_AFTER_DAYS
 from batch.registry import ModelRegistry, ModelVersion, TrainingWindow, artefact_name
-from batch.runs import RunId
 from contract.errors import ModelError
 from forecast.catalog import build_models
 from forecast.hierarchy.aggregate import hierarchy_input
@@ -38,6 +37,7 @@ from forecast.hierarchy.structure import Hierarchy
 from forecast.protocol import Forecaster, ModelInput, ModelName
 from forecast.targets import DEFAULT_TARGET, Target
 from store import Store
+from store.runs import RunId
 
 log = logging.getLogger(__name__)
 

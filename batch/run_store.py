@@ -26,11 +26,11 @@ import sqlalchemy as sa
 
 from batch._pause import pause_at
 from batch.registry import ModelVersion
-from batch.runs import RunId
 from contract.errors import ForecastError
 from forecast.targets import DEFAULT_TARGET, Target
 from store import Store
 from store import _tables as t
+from store.runs import RunId
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
 TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]

@@ -34,7 +34,6 @@ from batch.modelling import (
     on_cluster,
 )
 from batch.registry import ModelRegistry, artefact_name
-from batch.runs import RunId, latest_complete_run
 from contract.errors import NotFoundError
 from forecast.catalog import DEFAULT_MODEL
 from forecast.drivers import baseline_drivers, explain
@@ -44,6 +43,7 @@ from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
 from forecast.targets import DEFAULT_TARGET, TARGETS, Target
 from store import Store
 from store.hierarchy import read_hierarchy
+from store.runs import RunId, latest_complete_run
 
 if TYPE_CHECKING:
     from forecast.scaleout.cluster import Cluster

@@ -25,10 +25,10 @@ import polars as pl
 
 from batch.inputs import load_inputs
 from batch.registry import ModelRegistry
-from batch.runs import RunInfo, run_trusts
 from contract.errors import InputError, ModelError, NoForecastError
 from forecast.protocol import Forecaster, ModelInput, TrustCode
 from store import Store
+from store.runs import RunInfo, run_trusts
 
 log = logging.getLogger(__name__)
 INSENSITIVE = ("{code} is served by {member}, which has no temperature sensitivity: the "
@@ -98,7 +98,7 @@ class ScenarioEngine:
                        temperatures: Mapping[date, float], note: str, computed: bool = True,
                        ) -> ScenarioResult:
         """The served forecast as the baseline, and as the scenario (with its temperatures)."""
-        from batch.runs import read_run_forecast
+        from store.runs import read_run_forecast
 
         days = read_run_forecast(self.store, run.run_id, code, run.as_of, run.horizon + 1)
         baseline = _attach_temperature(days.drop("horizon", "model_version"), data, code)

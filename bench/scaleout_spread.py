@@ -35,11 +35,11 @@ import forecast.catalog as catalog
 from aeforecast.cli import main as cli
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, run_batch
-from batch.runs import latest_complete_run, read_run_forecast
 from contract.inputs import validate_attendances, validate_temperature
 from forecast.protocol import Forecaster
 from forecast.scaleout import Cluster, connect
 from store import Store
+from store.runs import latest_complete_run, read_run_forecast
 from synthetic_data import SynthConfig, generate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scaleout_spread.json"

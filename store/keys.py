@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from batch.runs import as_utc
 from contract.errors import InputError, NotFoundError
 from contract.inputs import TRUST_CODE_PATTERN
 from contract.keys import SCOPES, NewKey, Scope, generate_key
 from store import Store
 from store import _tables as t
+from store.runs import as_utc
 
 MAX_NAME = 200
 

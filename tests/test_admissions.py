@@ -13,10 +13,10 @@ from test_batch_world import END, HORIZON, assert_whole, ingest, latest, world
 
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, run_batch
-from batch.runs import latest_complete_run, read_run_forecast
 from contract.errors import NotFoundError
 from forecast.targets import parse_target, target_frame, target_truth
 from store import Store
+from store.runs import latest_complete_run, read_run_forecast
 from synthetic_data import SynthConfig, generate
 
 

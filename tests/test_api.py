@@ -432,7 +432,7 @@ def test_a_body_over_the_limit_is_413(database_url: str, keys: Keys) -> None:
 def test_posting_actuals_updates_live_accuracy(
     client: TestClient, store: Store, keys: Keys
 ) -> None:
-    from batch.runs import read_live_accuracy
+    from store.runs import read_live_accuracy
 
     ingest_history(store, TRUSTS)
     store_run(store, TRUSTS, as_of=TODAY - timedelta(days=10))

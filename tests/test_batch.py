@@ -13,12 +13,12 @@ from test_batch_world import END, HORIZON, assert_whole, ingest, latest, row_cou
 from batch import run_store
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, BatchResult, run_batch
-from batch.runs import get_run, run_trusts
 from contract.errors import ModelError
 from forecast import catalog
 from forecast.baselines.snaive import SeasonalNaive
 from forecast.protocol import ModelInput
 from store import Store
+from store.runs import get_run, run_trusts
 
 BROKEN = "RWY"  # a trust of the test world (seeded)
 

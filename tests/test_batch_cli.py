@@ -13,8 +13,8 @@ import pytest
 from conftest import Cli, Snapshot
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, row_counts, world
 
-from batch.runs import run_trusts
 from store import Store
+from store.runs import run_trusts
 
 NEWCOMER = "RNEW"  # a trust that opened ten days ago
 

@@ -20,9 +20,9 @@ from conftest import Cli
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, statuses, world
 
 from batch.registry import ModelRegistry
-from batch.runs import RunInfo
 from forecast.catalog import DEFAULT_MODEL
 from store import Store
+from store.runs import RunInfo
 
 KILL_POINTS = [  # phase, extra arguments that make the batch reach it
     ("train", ["--retrain", "always"]),

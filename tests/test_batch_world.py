@@ -12,10 +12,10 @@ from functools import cache
 import polars as pl
 import sqlalchemy as sa
 
-from batch.runs import RunInfo, latest_complete_run, read_run_forecast, run_trusts
 from contract.inputs import validate_attendances, validate_temperature
 from store import Store
 from store import _tables as t
+from store.runs import RunInfo, latest_complete_run, read_run_forecast, run_trusts
 from synthetic_data import SynthConfig, generate
 
 END = date(2024, 6, 30)  # the last actual of the world

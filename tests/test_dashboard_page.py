@@ -10,7 +10,7 @@ import polars as pl
 from api.dashboard.chart import forecast_chart
 from api.dashboard.data import DayRow, TrustPage, accuracy_rows
 from api.dashboard.page import trust_page
-from batch.runs import LIVE_ACCURACY_SCHEMA
+from store.runs import LIVE_ACCURACY_SCHEMA
 from store.thresholds import Threshold
 
 AS_OF = date(2026, 3, 20)

@@ -30,7 +30,6 @@ from batch.inputs import for_target, load_inputs
 from batch.registry import ModelRegistry
 from batch.run_store import begin_run, complete_run
 from batch.runner import BatchOptions, run_batch
-from batch.runs import RunInfo, get_run
 from contract.hierarchy import validate_hierarchy
 from contract.inputs import validate_attendances, validate_temperature
 from contract.settings import Settings
@@ -39,6 +38,7 @@ from store import Store
 from store import _tables as t
 from store.hierarchy import read_hierarchy, replace_hierarchy
 from store.keys import create_key
+from store.runs import RunInfo, get_run
 from synthetic_data import SynthConfig, SyntheticData, generate
 
 END = date(2026, 3, 31)

@@ -15,9 +15,9 @@ from test_batch_world import END, HORIZON, ingest, world
 from batch.accuracy import WINDOW_DAYS, score, update_live_accuracy
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, run_batch
-from batch.runs import get_run, read_live_accuracy, read_run_forecast
 from forecast.expectation import Expectation, Skill
 from store import Store
+from store.runs import get_run, read_live_accuracy, read_run_forecast
 
 FIRST = END - timedelta(days=20)
 RUN_DAYS = [FIRST + timedelta(days=k) for k in range(16)]  # 16 nightly runs

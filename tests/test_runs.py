@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from batch import run_store
-from batch.runs import (
+from contract.errors import NotFoundError
+from store import Store
+from store.runs import (
     FORECAST_DAY_SCHEMA,
     LIVE_ACCURACY_SCHEMA,
     get_run,
@@ -18,8 +20,6 @@ from batch.runs import (
     read_run_forecast,
     run_trusts,
 )
-from contract.errors import NotFoundError
-from store import Store
 
 AS_OF = date(2024, 6, 30)
 TRUSTS = ["R1H", "RXX"]

@@ -22,7 +22,6 @@ from test_batch_world import END, World, assert_whole, latest, world
 from aeforecast.cli import main
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, run_batch
-from batch.runs import read_run_forecast, run_trusts
 from features.pipeline import (
     national_from_sums,
     national_sums,
@@ -37,6 +36,7 @@ from forecast.scaleout.cluster import placement, split_by_trust
 from forecast.scaleout.features import _prepare_local, _with_national
 from forecast.scaleout.lgbm import DaskLightGBM, draws_by_partition
 from store import Store
+from store.runs import read_run_forecast, run_trusts
 
 TRUSTS = 10
 AS_OF = END - timedelta(days=42)  # the 42 days after it hold actuals to score against

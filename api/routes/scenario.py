@@ -41,7 +41,7 @@ def post_scenario(request: Request, access: ReadableTrust, body: ScenarioIn) -> 
 
 def _requested(engine: ScenarioEngine, run: object, code: str, body: ScenarioIn
                ) -> dict[date, float]:
-    from batch.runs import RunInfo
+    from store.runs import RunInfo
 
     assert isinstance(run, RunInfo)
     if (body.temperatures is None) == (body.shift is None):
