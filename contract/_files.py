@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from contract.errors import DataValidationError, Problem
 
 _BOM = b"\xef\xbb\xbf"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # ~8 million rows: 30 times all of England's trusts for 20 years
+# Rows are counted before a byte is decoded: a compressed Parquet file of a few kilobytes can
+# hold tens of millions of rows (a decompression bomb), and a CSV of short lines many more.
+MAX_ROWS = 8_000_000
+_CSV_FIELD_LIMIT = csv.field_size_limit()  # Python's csv module refuses longer fields
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -74,16 +79,17 @@ def _read_csv(data: bytes, source: str) -> RawTable:
     if "\r" in text and "\n" not in text:  # classic Mac line ends (Excel's "CSV (Macintosh)")
         text = text.replace("\r", "\n")
         data = text.encode("utf-8")
+    _check_rows(data.count(b"\n"), source)
     _check_header(text, source)
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
         raise _csv_failure(text, source, exc) from exc
     if frame.width == 1:
         for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if separator in frame.columns[0]:
                 raise refuse(source, f"separates fields with {name}; use commas", row=1)
-    return RawTable(frame, _csv_line_numbers(text, frame.height), "line")
+    return RawTable(frame, _csv_line_numbers(text, frame.height, source), "line")
 
 
 def _check_size(path: Path, source: str) -> None:
@@ -97,9 +103,40 @@ def _check_size(path: Path, source: str) -> None:
         )
 
 
+def _check_rows(rows: int, source: str) -> None:
+    """Refuse, before decoding, more rows than any real input could hold."""
+    if rows > MAX_ROWS:
+        raise refuse(
+            source,
+            f"has {rows:,} rows, the limit is {MAX_ROWS:,} (30 times all of England's trusts "
+            "for 20 years); check it is the right file, or split it by year",
+        )
+
+
+def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; a field too long for any real value (the
+    csv module's limit) is refused at its line rather than escaping as a csv.Error."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise refuse(
+                source,
+                f"has a field longer than {_CSV_FIELD_LIMIT:,} characters ({exc}); no value of "
+                "this file is that long: check the quotes, or that it is the right file",
+                row=start,
+            ) from exc
+        yield start, fields
+        start = reader.line_num + 1
+
+
 def _check_header(text: str, source: str) -> None:
     """A column named twice is ambiguous (which one holds the counts?): refuse it."""
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    header = next((fields for _, fields in _csv_rows(text, source)), [])
     seen: set[str] = set()
     for name in (field.strip() for field in header):
         if name and name in seen:
@@ -107,34 +144,27 @@ def _check_header(text: str, source: str) -> None:
         seen.add(name)
 
 
-def _csv_line_numbers(text: str, height: int) -> pl.Series:
+def _csv_line_numbers(text: str, height: int, source: str) -> pl.Series:
     """Line of each data row: header is line 1; quoted fields may span lines, so count them."""
     trivial = pl.int_range(2, height + 2, eager=True, dtype=pl.Int64)
     if '"' not in text:
         return trivial
-    reader = csv.reader(io.StringIO(text, newline=""))
-    starts: list[int] = []
-    last = 0
-    for _ in reader:
-        starts.append(last + 1)
-        last = reader.line_num
+    starts = [start for start, _ in _csv_rows(text, source)]
     return pl.Series(starts[1:], dtype=pl.Int64) if len(starts) - 1 == height else trivial
 
 
 def _csv_failure(text: str, source: str, exc: Exception) -> DataValidationError:
     """Locate what polars choked on; a row with too many fields is the usual culprit."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, [])
-    last = reader.line_num
-    for fields in reader:
+    rows = _csv_rows(text, source)
+    header = next(rows, (1, []))[1]
+    for line, fields in rows:
         if len(fields) > len(header):
             return refuse(
                 source,
                 f"has {len(fields)} fields but the header has {len(header)}; "
                 "quote values that contain commas",
-                row=last + 1,
+                row=line,
             )
-        last = reader.line_num
     unclosed = _unclosed_quote_line(text)
     if unclosed is not None:
         return refuse(
@@ -157,9 +187,13 @@ def _unclosed_quote_line(text: str) -> int | None:
 
 
 def _read_parquet(data: bytes, source: str) -> RawTable:
+    # A corrupt file can make polars panic: PanicException is a BaseException, so name it.
     try:
+        _check_rows(pl.scan_parquet(io.BytesIO(data)).select(pl.len()).collect().item(), source)
         frame = pl.read_parquet(io.BytesIO(data))
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except DataValidationError:
+        raise
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, ValueError) as exc:
         raise refuse(
             source,
             "is not a readable Parquet file (empty, truncated or not Parquet); write it again",

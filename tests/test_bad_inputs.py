@@ -30,7 +30,7 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
     from fastapi.testclient import TestClient
 
 from api.app import create_app
-from contract._files import MAX_FILE_BYTES
+from contract._files import MAX_FILE_BYTES, MAX_ROWS
 from contract.inputs import read_attendances
 from contract.settings import Settings
 from store import Store
@@ -107,7 +107,20 @@ def _many_problems(path: Path) -> None:
     path.write_text("trust_code,date,attendances,admissions\n" + "\n".join(rows) + "\n")
 
 
+def _parquet_bomb(path: Path) -> None:
+    rows = pl.select(pl.int_range(0, MAX_ROWS + 1).alias("i")).with_columns(
+        trust_code=pl.lit("RXX"), date=pl.lit(date(2024, 1, 1)), attendances=pl.lit(312)
+    )
+    rows.drop("i").write_parquet(path, compression="zstd")
+
+
+def _csv_long_field(path: Path) -> None:
+    path.write_text(f'trust_code,date,attendances\n"{"R" * 200_000}",2024-01-01,312\n')
+
+
 GENERATORS: dict[str, Callable[[Path], None]] = {
+    "parquet_bomb": _parquet_bomb,
+    "csv_long_field": _csv_long_field,
     "truncated_parquet": _truncated_parquet,
     "too_large": _too_large,
     "large_bad_last_row": _large_bad_last_row,
