@@ -1,11 +1,12 @@
-"""The nightly batch: model registry, forecast runs, live accuracy.
+"""The nightly batch: what runs once a night against the store.
 
-    runs.py        reading stored runs (what the API serves): only complete runs are visible
-    run_store.py   writing a run: a 'running' record, then rows + status flip in one transaction
-    registry.py    versioned model artefacts under AEF_MODEL_DIR, written atomically, retained
-    fallback.py    the per-trust fallback when the model cannot forecast a trust
-    runner.py      the job itself: data -> model -> forecasts -> one run
-    accuracy.py    live accuracy: served forecasts scored against the actuals that arrived
+    runner.py        the night: lock, read, model, forecast, store one run (through store.run_log)
+    inputs.py        what the batch reads for one as-of date, and its fingerprint
+    modelling.py     choosing, training or loading the model; forecasting every trust
+    registry.py      versioned model artefacts under AEF_MODEL_DIR, written atomically, retained
+    hierarchy_run.py one reconciled run over every node of a stored hierarchy
+    scenario.py      what-if forecasts (a temperature shift) from the served model
 
-Modules are imported on use (this file imports nothing), so the API pays only for `runs`.
+Modules are imported on use (this file imports nothing). Runs are read through `store.runs`,
+written through `store.run_log`; live accuracy is kept by `store.accuracy`.
 """

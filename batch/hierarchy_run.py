@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from batch import run_store
+from batch._pause import pause_at
 from batch.inputs import BatchInputs
 from batch.modelling import RETRAIN_AFTER_DAYS
 from batch.registry import ModelRegistry, ModelVersion, TrainingWindow, artefact_name
@@ -36,7 +36,7 @@ from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.structure import Hierarchy
 from forecast.protocol import Forecaster, ModelInput, ModelName
 from forecast.targets import DEFAULT_TARGET, Target
-from store import Store
+from store.run_log import TRUST_ROW_COLUMNS, RunLog, RunRows
 from store.runs import RunId
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def structure_for(mapping: pl.DataFrame, data: ModelInput) -> Hierarchy:
     return Hierarchy.from_frame(known, with_sites=by_site)
 
 
-def make_run(store: Store, registry: ModelRegistry, inputs: BatchInputs, mapping: pl.DataFrame,
+def make_run(runs: RunLog, registry: ModelRegistry, inputs: BatchInputs, mapping: pl.DataFrame,
              engine: ModelName, retrain: str, run_id: RunId, target: Target = DEFAULT_TARGET
              ) -> tuple[int, ModelVersion | None, bool]:
     """Fit or load, forecast every node, store the run; (nodes, version, retrained).
@@ -80,7 +80,7 @@ def make_run(store: Store, registry: ModelRegistry, inputs: BatchInputs, mapping
     name = None if version is None else version.version_id
     trusts = pl.DataFrame(
         [(n.code, model.name, name, "ok", None) for n in hierarchy.nodes],
-        schema=list(run_store.TRUST_ROW_COLUMNS), orient="row")
+        schema=TRUST_ROW_COLUMNS, orient="row")
     metadata: dict[str, Any] = {
         "model": f"hierarchy-{engine}", "target": target, "model_version": name,
         "hierarchy": model.describe(),
@@ -89,8 +89,8 @@ def make_run(store: Store, registry: ModelRegistry, inputs: BatchInputs, mapping
                  "nodes": len(hierarchy), "leaves": len(hierarchy.leaves),
                  "fingerprint": inputs.fingerprint},
     }
-    run_store.complete_run(store, run_id, forecast, trusts, metadata, version,
-                           nodes=hierarchy.frame())
+    runs.complete(run_id, RunRows(forecast, trusts, nodes=hierarchy.frame()), metadata, version,
+                  before_commit=lambda: pause_at("store"))
     return len(hierarchy), version, retrained
 
 

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
-import sqlalchemy as sa
 
 from contract.errors import NotFoundError
 from forecast.protocol import ModelInput, TrustCode
 from forecast.targets import DEFAULT_TARGET, Target, target_frame
 from store import Store
-from store import _tables as t
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ def load_inputs(store: Store, as_of: date, horizon: int) -> BatchInputs:
         )
     temperature = store.read_temperature(end=as_of + timedelta(days=horizon))
     trusts = sorted(attendances["trust_code"].unique().to_list())
-    nations = _nations(store, trusts)
+    nations = store.nations(trusts)
     data = ModelInput(attendances, temperature if not temperature.is_empty() else None, nations)
     return BatchInputs(as_of, horizon, data, trusts, fingerprint(attendances, temperature, nations))
 
@@ -68,15 +66,6 @@ def for_target(inputs: BatchInputs, target: Target) -> BatchInputs | None:
     data = ModelInput(series, inputs.data.temperature, inputs.data.nations)
     trusts = sorted(series["trust_code"].unique().to_list())
     return BatchInputs(inputs.as_of, inputs.horizon, data, trusts, inputs.fingerprint)
-
-
-def has_admissions(store: Store, as_of: date) -> bool:
-    """Whether any admissions count is stored on or before `as_of`."""
-    a = t.attendances
-    stmt = sa.select(a.c.trust_code).where(a.c.admissions.is_not(None), a.c.date <= as_of
-                                           ).limit(1)
-    with store.transaction(write=False) as conn:
-        return conn.scalar(stmt) is not None
 
 
 def fingerprint(
@@ -113,10 +102,3 @@ def temperature_coverage(inputs: BatchInputs) -> dict[str, object]:
         "climatology_days": int(climate_days.n_unique()) if climate_days.len() else 0,
         "climatology_from": str(climate_days.min()) if climate_days.len() else None,
     }
-
-
-def _nations(store: Store, trusts: list[TrustCode]) -> dict[TrustCode, str]:
-    wanted = set(trusts)
-    with store.transaction(write=False) as conn:
-        rows = conn.execute(sa.select(t.trusts.c.trust_code, t.trusts.c.nation))
-        return {code: nation for code, nation in rows if code in wanted}

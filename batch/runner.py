@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from batch import hierarchy_run, run_store
+from batch import hierarchy_run
+from batch._pause import pause_at
 from batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
 from batch.modelling import (
     ModelChoice,
@@ -43,6 +44,7 @@ from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
 from forecast.targets import DEFAULT_TARGET, TARGETS, Target
 from store import Store
 from store.hierarchy import read_hierarchy
+from store.run_log import TRUST_ROW_COLUMNS, RunLog, RunRows
 from store.runs import RunId, latest_complete_run
 
 if TYPE_CHECKING:
@@ -95,99 +97,125 @@ class Served:
         return self.trusts.filter(pl.col("status") == "ok")["trust_code"].to_list()
 
 
+@dataclass(frozen=True)
+class Night:
+    """One batch's fixed surroundings: where runs are written, where models live, what was
+    asked, who hears of progress and, with Dask, where the work runs."""
+
+    runs: RunLog
+    registry: ModelRegistry
+    options: BatchOptions
+    report: Progress
+    cluster: Cluster | None = None
+
+    def fail_quietly(self, run_id: RunId, exc: BaseException) -> None:
+        """Record why the run failed; a second failure here must not hide the first."""
+        try:
+            self.runs.fail(run_id, f"{type(exc).__name__}: {exc}")
+        except Exception:  # the database may be what failed
+            log.exception("could not mark run %s failed", run_id)
+
+
 def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
               progress: Progress | None = None, cluster: Cluster | None = None) -> BatchResult:
     """One run; with a Dask `cluster`, training and forecasting run on it (same store, same
     artefacts, same run)."""
-    report = progress or (lambda _phase, _text: None)
+    night = Night(RunLog(store), registry, options,
+                  progress or (lambda _phase, _text: None), cluster)
     started = time.monotonic()
-    with run_store.batch_lock(store):
-        abandoned = run_store.abandon_running_runs(store)
+    with night.runs.lock():
+        abandoned = night.runs.abandon_running()
         if abandoned:
             log.warning("marked %d abandoned run(s) failed", len(abandoned),
                         extra={"fields": {"runs": abandoned}})
-        report("load", f"reading data up to {options.as_of}")
+        night.report("load", f"reading data up to {options.as_of}")
         inputs = for_target(load_inputs(store, options.as_of, options.horizon), options.target)
         if inputs is None:
             raise NotFoundError(f"no {options.target} stored on or before {options.as_of} in "
                                 f"{store.url}")
         mapping = read_hierarchy(store)
-        if mapping is not None:
-            return _hierarchy_batch(store, registry, options, inputs, mapping, report)
-        existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint,
-                                               options.model, options.horizon, options.target)
-        if existing is not None:
-            log.info("run %s already holds these forecasts; nothing to do", existing)
-            return BatchResult(existing, reused=True)
-        choice = choose_model(registry, options.artefact, options.retrain, options.as_of,
-                              options.horizon)
-        if choice.retrain:
-            registry.check_writable(options.artefact)
-        run_id = run_store.begin_run(
-            store, as_of=options.as_of, horizon=options.horizon, model=options.model,
-            fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason},
-            target=options.target)
-        try:
-            result = _make_run(store, registry, options, inputs, choice, run_id, report,
-                               cluster)
-        except BaseException as exc:
-            _fail_quietly(store, run_id, exc)
-            raise
-        log.info("run %s complete in %.1f s", run_id, time.monotonic() - started,
-                 extra={"fields": {"run_id": run_id, "trusts": result.n_trusts,
-                                   "fallbacks": len(result.fallbacks)}})
+        result = (_single_batch(night, inputs) if mapping is None
+                  else _hierarchy_batch(night, inputs, mapping))
+        if not result.reused:
+            log.info("run %s complete in %.1f s", result.run_id, time.monotonic() - started,
+                     extra={"fields": {"run_id": result.run_id, "trusts": result.n_trusts,
+                                       "fallbacks": len(result.fallbacks)}})
         return result
 
 
-def _hierarchy_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
-                     inputs: BatchInputs, mapping: pl.DataFrame, report: Progress) -> BatchResult:
-    """Every node of the stored hierarchy that reports the target, reconciled, in one run
-    (`hierarchy_run`)."""
-    inputs = replace(inputs, fingerprint=hierarchy_run.mapping_fingerprint(
-        inputs.fingerprint, mapping))
-    model = f"hierarchy-{options.model}"
-    existing = run_store.find_complete_run(store, options.as_of, inputs.fingerprint, model,
-                                           options.horizon, options.target)
+def _single_batch(night: Night, inputs: BatchInputs) -> BatchResult:
+    """Every trust forecast by one model (fallbacks where it cannot), in one run."""
+    options = night.options
+    existing = night.runs.find_complete(options.as_of, inputs.fingerprint, options.model,
+                                        options.horizon, options.target)
     if existing is not None:
         log.info("run %s already holds these forecasts; nothing to do", existing)
         return BatchResult(existing, reused=True)
-    run_id = run_store.begin_run(store, as_of=options.as_of, horizon=options.horizon,
-                                 model=model, fingerprint=inputs.fingerprint,
-                                 target=options.target)
-    report("model", f"forecasting {options.target} at every node of the hierarchy with {model}")
+    choice = choose_model(night.registry, options.artefact, options.retrain, options.as_of,
+                          options.horizon)
+    if choice.retrain:
+        night.registry.check_writable(options.artefact)
+    run_id = night.runs.begin(
+        as_of=options.as_of, horizon=options.horizon, model=options.model,
+        fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason},
+        target=options.target)
+    try:
+        return _make_run(night, inputs, choice, run_id)
+    except BaseException as exc:
+        night.fail_quietly(run_id, exc)
+        raise
+
+
+def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame) -> BatchResult:
+    """Every node of the stored hierarchy that reports the target, reconciled, in one run
+    (`hierarchy_run`)."""
+    options = night.options
+    inputs = replace(inputs, fingerprint=hierarchy_run.mapping_fingerprint(
+        inputs.fingerprint, mapping))
+    model = f"hierarchy-{options.model}"
+    existing = night.runs.find_complete(options.as_of, inputs.fingerprint, model,
+                                        options.horizon, options.target)
+    if existing is not None:
+        log.info("run %s already holds these forecasts; nothing to do", existing)
+        return BatchResult(existing, reused=True)
+    run_id = night.runs.begin(as_of=options.as_of, horizon=options.horizon, model=model,
+                              fingerprint=inputs.fingerprint, target=options.target)
+    night.report("model", f"forecasting {options.target} at every node of the hierarchy with "
+                          f"{model}")
     try:
         n_nodes, version, retrained = hierarchy_run.make_run(
-            store, registry, inputs, mapping, options.model, options.retrain, run_id,
+            night.runs, night.registry, inputs, mapping, options.model, options.retrain, run_id,
             options.target)
     except BaseException as exc:
-        _fail_quietly(store, run_id, exc)
+        night.fail_quietly(run_id, exc)
         raise
     return BatchResult(run_id, False, n_nodes, {},
                        None if version is None else version.version_id, retrained)
 
 
-def _make_run(store: Store, registry: ModelRegistry, options: BatchOptions,
-              inputs: BatchInputs, choice: ModelChoice, run_id: RunId,
-              report: Progress, cluster: Cluster | None = None) -> BatchResult:
+def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: RunId
+              ) -> BatchResult:
+    options, cluster = night.options, night.cluster
     served_trusts, short = model_trusts(inputs)
     data = _only(inputs.data, served_trusts)
-    report("model", f"{'training' if choice.retrain else 'loading'} {options.model} "
-                    f"({choice.reason})")
-    in_use = obtain_model(registry, options.model, choice, inputs, data, options.artefact,
-                          cluster)
+    night.report("model", f"{'training' if choice.retrain else 'loading'} {options.model} "
+                          f"({choice.reason})")
+    in_use = obtain_model(night.registry, options.model, choice, inputs, data,
+                          options.artefact, cluster)
     try:
-        report("forecast", f"forecasting {len(inputs.trusts)} trusts, {options.horizon} days")
+        night.report("forecast", f"forecasting {len(inputs.trusts)} trusts, "
+                                 f"{options.horizon} days")
         served = _serve(options.model, in_use, inputs, data, served_trusts, short, cluster)
     finally:
         close(in_use.model)
-    report("store", f"storing run {run_id}")
+    night.report("store", f"storing run {run_id}")
     metadata = _metadata(options, inputs, in_use, served)
     if cluster is not None:
         metadata["dask"] = cluster.describe()
-    run_store.complete_run(store, run_id, served.forecasts, served.trusts, metadata,
-                           in_use.version, served.drivers)
-    report("retention", "pruning old model versions")
-    _retain(store, registry, in_use)
+    night.runs.complete(run_id, RunRows(served.forecasts, served.trusts, served.drivers),
+                        metadata, in_use.version, before_commit=lambda: pause_at("store"))
+    night.report("retention", "pruning old model versions")
+    _retain(night, in_use)
     return BatchResult(run_id, False, len(inputs.trusts), served.fallbacks,
                        None if in_use.version is None else in_use.version.version_id,
                        in_use.retrained)
@@ -220,7 +248,7 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
         frames.append(fallback.forecast)
         drivers.append(baseline_drivers(history, fallback.forecast))
         rows.append((code, fallback.model, None, "fallback", reason))
-    trusts = pl.DataFrame(rows, schema=list(run_store.TRUST_ROW_COLUMNS), orient="row")
+    trusts = pl.DataFrame(rows, schema=TRUST_ROW_COLUMNS, orient="row")
     return Served(pl.concat(frames).sort("trust_code", "date"), trusts.sort("trust_code"),
                   problems, pl.concat(drivers).sort("trust_code", "date"))
 
@@ -250,30 +278,22 @@ def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,
     }
 
 
-def _retain(store: Store, registry: ModelRegistry, in_use: ModelInUse) -> None:
+def _retain(night: Night, in_use: ModelInUse) -> None:
     """Retention never fails a run that is already stored."""
     protect: set[str] = set()
     for target in TARGETS:
-        latest = latest_complete_run(store, target)
+        latest = latest_complete_run(night.runs.store, target)
         protect.update(latest.model_versions if latest is not None else ())
     if in_use.version is not None:
         protect.add(in_use.version.version_id)
     try:
-        removed = registry.prune(frozenset(protect))
+        removed = night.registry.prune(frozenset(protect))
     except OSError as exc:
-        log.warning("model retention failed under %s: %s", registry.root, exc)
+        log.warning("model retention failed under %s: %s", night.registry.root, exc)
         return
-    run_store.mark_versions_removed(store, [v.version_id for v in removed])
+    night.runs.mark_versions_removed([v.version_id for v in removed])
 
 
 def _only(data: ModelInput, trusts: list[TrustCode]) -> ModelInput:
     attendances = data.attendances.filter(pl.col("trust_code").is_in(trusts))
     return ModelInput(attendances, data.temperature, data.nations)
-
-
-def _fail_quietly(store: Store, run_id: RunId, exc: BaseException) -> None:
-    """Record why the run failed; a second failure here must not hide the first."""
-    try:
-        run_store.fail_run(store, run_id, f"{type(exc).__name__}: {exc}")
-    except Exception:  # the database may be what failed
-        log.exception("could not mark run %s failed", run_id)

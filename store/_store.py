@@ -235,6 +235,20 @@ class Store:
             stmt = sa.select(t.trusts.c.trust_code).order_by(t.trusts.c.trust_code)
             return list(conn.scalars(stmt))
 
+    def nations(self, trusts: list[str]) -> dict[str, str]:
+        """Each of `trusts`' nation, where the store knows it."""
+        wanted = set(trusts)
+        with self.transaction(write=False) as conn:
+            rows = conn.execute(sa.select(t.trusts.c.trust_code, t.trusts.c.nation))
+            return {code: nation for code, nation in rows if code in wanted}
+
+    def has_admissions(self, end: date) -> bool:
+        """Whether any admissions count is stored on or before `end`."""
+        a = t.attendances
+        stmt = sa.select(a.c.trust_code).where(a.c.admissions.is_not(None), a.c.date <= end)
+        with self.transaction(write=False) as conn:
+            return conn.scalar(stmt.limit(1)) is not None
+
     def counts(self) -> dict[str, int]:
         """Rows per table, for summaries and checks."""
         with self.transaction(write=False) as conn:

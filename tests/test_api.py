@@ -20,11 +20,11 @@ with warnings.catch_warnings():  # Starlette prefers httpx2 to the httpx we inst
     from fastapi.testclient import TestClient
 
 from api.app import create_app
-from batch.run_store import begin_run, complete_run
 from contract.inputs import validate_attendances
 from contract.settings import Settings
 from store import Store
 from store.keys import create_key, revoke_key
+from store.run_log import RunLog, RunRows
 
 TRUSTS = ["R1H", "RXX", "RZZ"]
 TODAY = date.today()
@@ -47,7 +47,7 @@ def bearer(key: str) -> dict[str, str]:
 
 def store_run(store: Store, trusts: list[str], as_of: date = TODAY, level: float = 300.0) -> str:
     """A complete run as the batch stores one: HORIZON days per trust, ordered intervals."""
-    run_id = begin_run(store, as_of=as_of, horizon=HORIZON, model="ets", fingerprint=str(level))
+    run_id = RunLog(store).begin(as_of=as_of, horizon=HORIZON, model="ets", fingerprint=str(level))
     rows = [
         {
             "trust_code": code,
@@ -74,7 +74,7 @@ def store_run(store: Store, trusts: list[str], as_of: date = TODAY, level: float
             for c in trusts
         ]
     )
-    complete_run(store, run_id, pl.DataFrame(rows), served, {"test": True})
+    RunLog(store).complete(run_id, RunRows(pl.DataFrame(rows), served), {"test": True})
     return run_id
 
 

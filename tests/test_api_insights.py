@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 from test_api import HORIZON, TODAY, TOMORROW, TRUSTS, bearer, ingest_history, make_client
 
-from batch.run_store import begin_run, complete_run
 from forecast.exceedance import prob_exceed
 from store import Store
 from store.keys import create_key
+from store.run_log import RunLog, RunRows
 
 from fastapi.testclient import TestClient  # isort: skip  (test_api silenced its warning)
 
@@ -31,7 +31,7 @@ def client(database_url: str, store: Store) -> Iterator[TestClient]:
 
 def store_run_with_drivers(store: Store) -> str:
     """RXX: point 300 + h, drivers recent level 280, weekday 15, temperature h + 5."""
-    run_id = begin_run(store, as_of=TODAY, horizon=HORIZON, model="ensemble", fingerprint="x")
+    run_id = RunLog(store).begin(as_of=TODAY, horizon=HORIZON, model="ensemble", fingerprint="x")
     days = [TODAY + timedelta(days=h) for h in range(1, HORIZON + 1)]
     points = [300.0 + h for h in range(1, HORIZON + 1)]
     forecasts = pl.DataFrame({
@@ -45,7 +45,7 @@ def store_run_with_drivers(store: Store) -> str:
                             "weekday": 15.0, "temperature": [p - 295.0 for p in points]})
     drivers = drivers.with_columns(*[pl.lit(None, dtype=pl.Float64).alias(f) for f in (
         "season", "bank_holiday", "trend", "flu_momentum")], other=pl.lit(0.004))
-    complete_run(store, run_id, forecasts, trusts, {}, None, drivers)
+    RunLog(store).complete(run_id, RunRows(forecasts, trusts, drivers), {})
     return run_id
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from test_batch_world import END, HORIZON, assert_whole, ingest, latest, row_counts, statuses, world
 
-from batch import run_store
+from batch import runner
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, BatchResult, run_batch
 from contract.errors import ModelError
@@ -151,7 +151,7 @@ def test_a_failure_while_storing_leaves_the_previous_run(
         if phase == "store":  # the rows are written, the status not yet flipped
             raise OSError("disk I/O error")
 
-    monkeypatch.setattr(run_store, "pause_at", crash)
+    monkeypatch.setattr(runner, "pause_at", crash)
     with pytest.raises(OSError, match="disk I/O error"):
         batch(store, tmp_path, as_of=END)
     assert latest(store).run_id == previous.run_id

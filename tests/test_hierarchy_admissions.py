@@ -28,7 +28,6 @@ from api.app import create_app
 from batch.hierarchy_run import structure_for
 from batch.inputs import for_target, load_inputs
 from batch.registry import ModelRegistry
-from batch.run_store import begin_run, complete_run
 from batch.runner import BatchOptions, run_batch
 from contract.hierarchy import validate_hierarchy
 from contract.inputs import validate_attendances, validate_temperature
@@ -38,6 +37,7 @@ from store import Store
 from store import _tables as t
 from store.hierarchy import read_hierarchy, replace_hierarchy
 from store.keys import create_key
+from store.run_log import RunLog, RunRows
 from store.runs import RunInfo, get_run
 from synthetic_data import SynthConfig, SyntheticData, generate
 
@@ -204,7 +204,7 @@ NODES = [("ENG", "nation", None), ("Y56", "region", "ENG"), ("QAA", "ics", "Y56"
 
 def store_node_run(store: Store, target: Target, codes: list[str], level: float) -> str:
     """A complete hierarchical run as the batch stores one (no model: the API's side only)."""
-    run_id = begin_run(store, as_of=END, horizon=HORIZON, model="hierarchy-snaive",
+    run_id = RunLog(store).begin(as_of=END, horizon=HORIZON, model="hierarchy-snaive",
                        fingerprint=target, target=target)
     rows = [{"trust_code": code, "date": END + timedelta(days=h), "horizon": h,
              "point": level + h, "lo80": level, "hi80": level + 40, "lo95": level - 20,
@@ -214,7 +214,7 @@ def store_node_run(store: Store, target: Target, codes: list[str], level: float)
                           orient="row")
     nodes = pl.DataFrame([n for n in NODES if n[0] in codes],
                          schema=["node_code", "level", "parent_code"], orient="row")
-    complete_run(store, run_id, pl.DataFrame(rows), served, {}, nodes=nodes)
+    RunLog(store).complete(run_id, RunRows(pl.DataFrame(rows), served, nodes=nodes), {})
     return run_id
 
 

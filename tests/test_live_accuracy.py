@@ -12,11 +12,12 @@ import pytest
 from conftest import Cli
 from test_batch_world import END, HORIZON, ingest, world
 
-from batch.accuracy import WINDOW_DAYS, score, update_live_accuracy
 from batch.registry import ModelRegistry
 from batch.runner import BatchOptions, run_batch
 from forecast.expectation import Expectation, Skill
+from forecast.live_accuracy import WINDOW_DAYS, score
 from store import Store
+from store.accuracy import update_live_accuracy
 from store.runs import get_run, read_live_accuracy, read_run_forecast
 
 FIRST = END - timedelta(days=20)

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from batch import run_store
 from contract.errors import NotFoundError
-from store import Store
+from store import Store, run_log
+from store.run_log import RunLog, RunRows
 from store.runs import (
     FORECAST_DAY_SCHEMA,
     LIVE_ACCURACY_SCHEMA,
@@ -47,9 +47,9 @@ def trust_rows() -> pl.DataFrame:
 
 
 def store_run(store: Store, fingerprint: str = "f1", level: float = 100.0) -> str:
-    run_id = run_store.begin_run(store, as_of=AS_OF, horizon=7, model="ets",
+    run_id = RunLog(store).begin(as_of=AS_OF, horizon=7, model="ets",
                                  fingerprint=fingerprint)
-    run_store.complete_run(store, run_id, forecast_rows(7, level), trust_rows(), {"k": 1})
+    RunLog(store).complete(run_id, RunRows(forecast_rows(7, level), trust_rows()), {"k": 1})
     return run_id
 
 
@@ -76,23 +76,23 @@ def test_a_complete_run_reads_back(store: Store) -> None:
 
 def test_a_running_run_is_invisible(store: Store) -> None:
     done = store_run(store)
-    running = run_store.begin_run(store, as_of=AS_OF + timedelta(days=1), horizon=7,
+    running = RunLog(store).begin(as_of=AS_OF + timedelta(days=1), horizon=7,
                                   model="ets", fingerprint="f2")
     info = latest_complete_run(store)
     assert info is not None and info.run_id == done
     assert read_run_forecast(store, running, "RXX", AS_OF, 7).is_empty()
     with pytest.raises(NotFoundError, match=running):
         get_run(store, running)
-    assert run_store.abandon_running_runs(store) == [running]
-    with pytest.raises(run_store.RunLostError, match="no longer 'running'"):
-        run_store.complete_run(store, running, forecast_rows(7), trust_rows(), {})
+    assert RunLog(store).abandon_running() == [running]
+    with pytest.raises(run_log.RunLostError, match="no longer 'running'"):
+        RunLog(store).complete(running, RunRows(forecast_rows(7), trust_rows()), {})
     assert latest_complete_run(store) == info  # the failed completion stored nothing
 
 
 def test_the_same_data_cannot_complete_twice(store: Store) -> None:
     first = store_run(store)
-    assert run_store.find_complete_run(store, AS_OF, "f1", "ets", 7) == first
-    assert run_store.find_complete_run(store, AS_OF, "f1", "ets", 14) is None
+    assert RunLog(store).find_complete(AS_OF, "f1", "ets", 7) == first
+    assert RunLog(store).find_complete(AS_OF, "f1", "ets", 14) is None
     with pytest.raises(sa.exc.IntegrityError):  # the partial unique index on complete runs
         store_run(store)
     info = latest_complete_run(store)
@@ -100,9 +100,9 @@ def test_the_same_data_cannot_complete_twice(store: Store) -> None:
 
 
 def test_one_batch_at_a_time(store: Store) -> None:
-    with run_store.batch_lock(store):
-        with pytest.raises(run_store.BatchBusyError, match="another `aeforecast batch`"):
-            with run_store.batch_lock(store, wait_s=0.3):
+    with RunLog(store).lock():
+        with pytest.raises(run_log.BatchBusyError, match="another `aeforecast batch`"):
+            with RunLog(store).lock(wait_s=0.3):
                 pass
-    with run_store.batch_lock(store, wait_s=0):  # released
+    with RunLog(store).lock(wait_s=0):  # released
         pass

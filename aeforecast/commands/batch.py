@@ -62,7 +62,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from batch.inputs import has_admissions
     from batch.registry import ModelRegistry
     from batch.runner import BatchOptions, run_batch
     from contract.settings import get_settings
@@ -81,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_batch(store, registry, options, report, cluster)
         print(result.run_id, flush=True)  # the attendances run is served whatever comes next
         admissions = None
-        if args.admissions and has_admissions(store, options.as_of):
+        if args.admissions and store.has_admissions(options.as_of):
             admissions = run_batch(store, registry, replace(options, target="admissions"),
                                    report, cluster)
             print(f"admissions run {admissions.run_id}", file=sys.stderr)

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             arrivals_hourly=hourly,
             hourly_source=None if args.hourly is None else str(args.hourly),
         )
-        from batch.accuracy import update_live_accuracy  # score served forecasts
+        from store.accuracy import update_live_accuracy  # score served forecasts
 
         log.info("live accuracy: %d trust-horizons scored", update_live_accuracy(store))
     _summary("attendances", attendances.height, result.attendances)

@@ -57,7 +57,7 @@ def post_temperature(
 
 def _update_live_accuracy(store: Store, trust_code: str) -> None:
     """The actuals are stored whatever happens here; a failure is logged, not returned."""
-    from batch.accuracy import update_live_accuracy
+    from store.accuracy import update_live_accuracy
 
     try:
         update_live_accuracy(store, trusts=[trust_code])
