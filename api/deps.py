@@ -8,7 +8,9 @@
                                           so a key learns nothing about other trusts
 
 Handlers ask for `ReadAccess` (key + served snapshot), `ReadableTrust`, `WritableTrust` or
-`AdminTrust` (the same, for one trust they may use) and trust what they get. Forecast reads
+`AdminTrust` (the same, for one trust they may use), or `ServedTrustDep` / `ServedTrustForecast`
+(a readable trust in the served run, with its days: 404 NoForecastError otherwise, one check
+with one wording), and trust what they get. Forecast reads
 name a target (`?target=admissions`): their snapshot, and so the hierarchy that decides what a
 key limited to a node may see, is that of the run served for the target. Each is one
 dependency that calls plain functions, not a tree of them: FastAPI spends tens of microseconds
@@ -26,7 +28,7 @@ from fastapi import Depends, Path, Query, Request
 
 from api.auth import KeyCache
 from api.ratelimit import TokenBuckets
-from api.serving import ServingCache, Snapshot
+from api.serving import ServingCache, Snapshot, TrustForecast
 from contract.errors import (
     AuthenticationError,
     NoForecastError,
@@ -39,6 +41,7 @@ from contract.settings import Settings
 from forecast.targets import DEFAULT_TARGET, Target
 from store import Store
 from store.keys import KeyRecord
+from store.runs import RunInfo
 
 _TRUST_CODE = re.compile(TRUST_CODE_PATTERN)
 # The bearer scheme is read here and documented in OpenAPI by api.app (BEARER_SCHEME): as a
@@ -176,10 +179,16 @@ async def readable_trust(request: Request, trust_code: TrustPath) -> TrustAccess
     return _trust(await _access(request, "read"), trust_code)
 
 
-async def readable_trust_forecast(request: Request, trust_code: TrustPath,
-                                  target: TargetQuery = DEFAULT_TARGET) -> TrustAccess:
-    """`readable_trust` against the run served for `target` (its snapshot, its hierarchy)."""
-    return _trust(await _access(request, "read", target), trust_code)
+async def served_trust(request: Request, trust_code: TrustPath) -> ServedTrust:
+    """`readable_trust`, and the trust is in the served attendances run."""
+    return _served_trust(_trust(await _access(request, "read"), trust_code))
+
+
+async def served_trust_forecast(request: Request, trust_code: TrustPath,
+                                target: TargetQuery = DEFAULT_TARGET) -> ServedTrust:
+    """`readable_trust` against the run served for `target` (its snapshot, its hierarchy), and
+    the trust is in that run."""
+    return _served_trust(_trust(await _access(request, "read", target), trust_code))
 
 
 async def writable_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
@@ -188,6 +197,31 @@ async def writable_trust(request: Request, trust_code: TrustPath) -> TrustAccess
 
 async def admin_trust(request: Request, trust_code: TrustPath) -> TrustAccess:
     return _trust(await _access(request, "admin"), trust_code)
+
+
+@dataclass(frozen=True)
+class ServedTrust(TrustAccess):
+    """The same, forecast by the run served for the target: the run and the trust's days."""
+
+    run: RunInfo
+    forecast: TrustForecast
+
+
+def served_forecast(snapshot: Snapshot, code: str) -> tuple[RunInfo, TrustForecast]:
+    """The served run and the days it holds for `code` (a trust or a hierarchy node): the one
+    "no served forecast" check, with one wording for each of its two cases."""
+    if snapshot.run is None:
+        raise no_run(snapshot.target)
+    served = snapshot.forecasts.get(code)
+    if served is None:
+        raise NoForecastError(f"the served {snapshot.target} run {snapshot.run.run_id} has no "
+                              f"forecast for {code}")
+    return snapshot.run, served
+
+
+def _served_trust(access: TrustAccess) -> ServedTrust:
+    run, served = served_forecast(access.snapshot, access.trust_code)
+    return ServedTrust(access.key, access.snapshot, access.trust_code, run, served)
 
 
 @dataclass(frozen=True)
@@ -219,6 +253,7 @@ def readable_node(level: str) -> Callable[[Request, str, Target], Awaitable[Node
 
 ReadAccess = Annotated[Access, Depends(read_access)]
 ReadableTrust = Annotated[TrustAccess, Depends(readable_trust)]
-ReadableTrustForecast = Annotated[TrustAccess, Depends(readable_trust_forecast)]
+ServedTrustDep = Annotated[ServedTrust, Depends(served_trust)]
+ServedTrustForecast = Annotated[ServedTrust, Depends(served_trust_forecast)]
 WritableTrust = Annotated[TrustAccess, Depends(writable_trust)]
 AdminTrust = Annotated[TrustAccess, Depends(admin_trust)]

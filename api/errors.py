@@ -18,7 +18,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -96,12 +95,6 @@ async def _forecast_error(request: Request, exc: Exception) -> Response:
     return error_response(status, exc.code, str(exc))
 
 
-async def _database_error(request: Request, exc: Exception) -> Response:
-    """A query that failed part-way (server gone, lock timeout): the client may retry."""
-    _log_hidden(request, exc, logging.WARNING)
-    return error_response(503, StoreUnavailableError.code, STORE_UNAVAILABLE)
-
-
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -137,8 +130,6 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ForecastError, _forecast_error)
-    app.add_exception_handler(sa.exc.OperationalError, _database_error)
-    app.add_exception_handler(sa.exc.InterfaceError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

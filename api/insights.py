@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from api.serving import DAY_FIELDS, TrustForecast
+from api.serving import TrustForecast
 from forecast.drivers import FAMILY_TEXT
 from forecast.exceedance import prob_exceed_rows
 from store import Store
-from store import _tables as t
+from store.served import DAY_FIELDS, run_drivers
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 DayDrivers = dict[str, float]  # family -> attendances, families the model has
@@ -46,7 +44,7 @@ class DriverCache:
     def for_trust(self, run_id: str, trust_code: str) -> dict[date, DayDrivers]:
         with self._lock:
             if self._run_id != run_id:
-                self._drivers = _load_drivers(self.store, run_id)
+                self._drivers = run_drivers(self.store, run_id)
                 self._run_id = run_id
             return self._drivers.get(trust_code, {})
 
@@ -123,17 +121,3 @@ def _short(family: str, day: date) -> str:
     if family == "weekday":
         return f"it being a {WEEKDAYS[day.weekday()]}"
     return FAMILY_TEXT[family].label.lower()  # type: ignore[index]
-
-
-def _load_drivers(store: Store, run_id: str) -> dict[str, dict[date, DayDrivers]]:
-    d = t.run_drivers
-    families = t.DRIVER_FAMILIES
-    stmt = sa.select(d.c.trust_code, d.c.date, *(d.c[f] for f in families)).where(
-        d.c.run_id == run_id)
-    out: dict[str, dict[date, DayDrivers]] = {}
-    with store.transaction(write=False) as conn:
-        for code, day, *values in conn.execute(stmt):
-            day = date.fromisoformat(day) if isinstance(day, str) else day
-            out.setdefault(code, {})[day] = {
-                f: float(v) for f, v in zip(families, values, strict=True) if v is not None}
-    return out

@@ -21,20 +21,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio.to_thread
-import sqlalchemy as sa
 
 from api.metrics import LiveAccuracy, RunGauge, ServedState
 from forecast.targets import DEFAULT_TARGET, Target
 from store import Store
-from store import _tables as t
 from store.runs import RunInfo, as_utc, latest_complete_run, read_live_accuracy
+from store.served import (
+    DAY_FIELDS,
+    ServedDayRow,
+    ServedTrustRow,
+    run_days,
+    run_nodes,
+    served_version,
+)
 
 log = logging.getLogger("aeforecast.api")
 T = TypeVar("T")
-DAY_FIELDS = ("point", "lo80", "hi80", "lo95", "hi95")
 LIVE_REFRESH_SECONDS = 30.0
 STALE_FACTOR = 5  # serve a view up to 5 refresh periods old while a newer one is fetched
 
@@ -102,7 +107,6 @@ class ServingCache:
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.target = target
-        self._latest_run = _latest_run_query(target)
         self._snapshot: Snapshot | None = None
         self._pending = _Pending()
 
@@ -170,24 +174,21 @@ class ServingCache:
     def _load(self, previous: Snapshot | None) -> Snapshot:
         """Blocking: two one-row queries; the run and the trusts are read again only when
         they changed (trusts are never deleted, so their count tells)."""
-        with self.store.transaction(write=False) as conn:
-            run_id = conn.execute(self._latest_run).scalar()
-            n_trusts = conn.execute(_TRUST_COUNT).scalar()
-        if previous is not None and _run_id(previous.run) == run_id:
+        version = served_version(self.store, self.target)
+        if previous is not None and _run_id(previous.run) == version.run_id:
             run, forecasts, nodes = previous.run, previous.forecasts, previous.nodes
         else:
             run = latest_complete_run(self.store, self.target)
-            with self.store.transaction(write=False) as conn:
-                forecasts = {} if run is None else _load_forecasts(conn, run.run_id)
-                nodes = {} if run is None else _load_nodes(conn, run.run_id)
+            forecasts = {} if run is None else _forecasts(*run_days(self.store, run.run_id))
+            nodes = {} if run is None else _nodes(run_nodes(self.store, run.run_id))
             if run is not None:
                 log.info("serving %s forecast run %s (%d trusts)", self.target, run.run_id,
                          len(forecasts))
-        if previous is not None and previous.run is run and len(previous.trusts) >= (n_trusts or 0):
+        unchanged = previous is not None and previous.run is run
+        if unchanged and previous is not None and len(previous.trusts) >= version.n_trusts:
             trusts = previous.trusts
         else:
-            with self.store.transaction(write=False) as conn:
-                trusts = frozenset(conn.scalars(sa.select(t.trusts.c.trust_code)))
+            trusts = frozenset(self.store.trust_codes())
             trusts |= frozenset(forecasts)
             trusts -= {code for code, node in nodes.items() if node.level != "trust"}
         if run is not None:
@@ -197,43 +198,16 @@ class ServingCache:
         return Snapshot(run, forecasts, trusts, time.monotonic(), nodes=nodes, target=self.target)
 
 
-def _latest_run_query(target: Target) -> sa.Select[Any]:
-    """The same order as store.runs.latest_complete_run."""
-    runs = t.forecast_runs
-    return (
-        sa.select(runs.c.run_id)
-        .where(runs.c.status == "complete", runs.c.target == target)
-        .order_by(runs.c.as_of.desc(), runs.c.completed_at.desc(), runs.c.run_id.desc())
-        .limit(1)
-    )
-
-
-_TRUST_COUNT = sa.select(sa.func.count()).select_from(t.trusts)
-
-
 def _run_id(run: RunInfo | None) -> str | None:
     return None if run is None else run.run_id
 
 
-def _load_forecasts(conn: sa.Connection, run_id: str) -> dict[str, TrustForecast]:
-    """Every trust's days of one run in two queries, pre-encoded."""
-    rt, f = t.run_trusts, t.run_forecasts
-    served = {
-        row.trust_code: row
-        for row in conn.execute(
-            sa.select(rt.c.trust_code, rt.c.model, rt.c.model_version, rt.c.status).where(
-                rt.c.run_id == run_id
-            )
-        )
-    }
-    rows = conn.execute(
-        sa.select(f.c.trust_code, f.c.date, *(f.c[name] for name in DAY_FIELDS))
-        .where(f.c.run_id == run_id)
-        .order_by(f.c.trust_code, f.c.date)
-    )
+def _forecasts(served: dict[str, ServedTrustRow], rows: list[ServedDayRow]
+               ) -> dict[str, TrustForecast]:
+    """Every trust's days of one run, pre-encoded."""
     days: dict[str, list[tuple[date, tuple[float, ...]]]] = {}
-    for code, day, *values in rows:
-        days.setdefault(code, []).append((_as_date(day), tuple(round(v, 2) for v in values)))
+    for code, day, values in rows:
+        days.setdefault(code, []).append((day, tuple(round(v, 2) for v in values)))
     result = {}
     for code, series in days.items():
         meta = served.get(code)
@@ -244,11 +218,8 @@ def _load_forecasts(conn: sa.Connection, run_id: str) -> dict[str, TrustForecast
     return result
 
 
-def _load_nodes(conn: sa.Connection, run_id: str) -> dict[str, NodeInfo]:
+def _nodes(rows: list[tuple[str, str, str | None]]) -> dict[str, NodeInfo]:
     """The run's hierarchy (empty for a run made without one), each node with its ancestors."""
-    n = t.run_nodes
-    rows = conn.execute(
-        sa.select(n.c.node_code, n.c.level, n.c.parent_code).where(n.c.run_id == run_id)).all()
     parent = {code: up for code, _, up in rows}
     nodes = {}
     for code, level, _ in rows:
@@ -279,10 +250,6 @@ def _encode(
         days_csv.append(",".join([code, day.isoformat(), *map(repr, values)]))
         numbers.append(values)
     return TrustForecast(code, model, version, status, first, days_json, days_csv, numbers)
-
-
-def _as_date(value: date | str) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def _in_thread(work: Callable[[], T]) -> T:

@@ -95,7 +95,8 @@ class Store:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sa.Connection]:
-        """One transaction, committed on success and rolled back on any exception.
+        """One transaction, committed on success and rolled back on any exception; a lost
+        connection or a lock timeout, at connect or part-way, is a StoreUnavailableError.
 
         On SQLite a writing transaction takes the write lock at once (BEGIN IMMEDIATE).
         """
@@ -110,10 +111,17 @@ class Store:
             raise StoreUnavailableError(
                 f"cannot reach the database {self.url}: {_reason(exc)}"
             ) from exc
-        with conn:
-            conn.execution_options(**{WRITE_OPTION: write})
-            with conn.begin():
-                yield conn
+        try:
+            with conn:
+                conn.execution_options(**{WRITE_OPTION: write})
+                with conn.begin():
+                    yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            # Failed part-way (server gone, lock timeout): the caller may retry, and no layer
+            # above the store needs to know SQLAlchemy's exceptions to say so.
+            raise StoreUnavailableError(
+                f"the database {self.url} failed during a query: {_reason(exc)}"
+            ) from exc
 
     def ping(self) -> None:
         """Raise StoreUnavailableError unless the database answers."""

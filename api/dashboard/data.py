@@ -17,11 +17,12 @@ import polars as pl
 
 from api.insights import DayDrivers, driver_items, exact_drivers, knots
 from api.routes.hourly import Hour, day_forecast, hourly_rows
-from api.serving import DAY_FIELDS, Snapshot, TrustForecast
+from api.serving import Snapshot, TrustForecast
 from forecast.exceedance import prob_exceed_rows
 from forecast.hourly_profile import HourlyProfile
 from store import Store
 from store.runs import read_live_accuracy
+from store.served import DAY_FIELDS
 from store.thresholds import Threshold, read_thresholds
 
 ACTUAL_DAYS = 56  # eight weeks of actuals before the run's as-of date

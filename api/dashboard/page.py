@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from api.dashboard.chart import forecast_chart, hourly_chart
 from api.dashboard.data import AccuracyRow, DayRow, HourlyView, TrustPage
-from api.serving import DAY_FIELDS
+from store.served import DAY_FIELDS
 
 STYLESHEET = "/dashboard/static/dashboard.css"
 LISTED = 8  # pinch points named in the summary line; the table marks them all

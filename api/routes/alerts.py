@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import ReadableTrust, StoreDep
+from api.deps import ServedTrustDep, StoreDep
 from api.insight_schemas import Alert, Alerts, AlertThreshold, DriverOut
 from api.insights import DriverCache, alert_reason, driver_items, served_days
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, error_responses
-from contract.errors import InputError, NoForecastError
+from contract.errors import InputError
 from store.thresholds import read_thresholds
 
 router = APIRouter(prefix="/v1/trusts", tags=["alerts"])
@@ -28,15 +28,12 @@ AdHoc = Annotated[int | None, Query(ge=0, le=100_000, description=(
 
 @router.get("/{trust_code}/alerts", response_model=Alerts,
             responses=error_responses(401, 403, 404, 422, 503))
-def get_alerts(request: Request, access: ReadableTrust, store: StoreDep,
+def get_alerts(request: Request, access: ServedTrustDep, store: StoreDep,
                level: Level = DEFAULT_LEVEL, start: Start = None, days: Days = DEFAULT_DAYS,
                threshold: AdHoc = None) -> Alerts:
     """Coming days with P(attendances > a threshold) >= `level`, each with the reason in words,
     from the trust's thresholds (`PUT .../thresholds`) and the served forecast."""
-    snapshot, code = access.snapshot, access.trust_code
-    served = snapshot.forecasts.get(code)
-    if snapshot.run is None or served is None:
-        raise NoForecastError(f"no served forecast for {code} yet: the nightly batch has not run")
+    code, served, run = access.trust_code, access.forecast, access.run
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
     if offset < 0 or offset >= len(served.values):
@@ -47,7 +44,7 @@ def get_alerts(request: Request, access: ReadableTrust, store: StoreDep,
               else [AlertThreshold(name=t.name, attendances=t.attendances)
                     for t in read_thresholds(store, code)])
     cache: DriverCache = request.app.state.drivers
-    drivers = cache.for_trust(snapshot.run.run_id, code)
+    drivers = cache.for_trust(run.run_id, code)
     alerts: list[Alert] = []
     for limit in limits:
         for row in served_days(served, offset, days, limit.attendances, drivers):
@@ -62,6 +59,6 @@ def get_alerts(request: Request, access: ReadableTrust, store: StoreDep,
     alerts.sort(key=lambda a: (a.date, -a.threshold.attendances))
     note = None if limits else (f"no capacity thresholds set for {code}: an admin key can set "
                                 f"them with PUT /v1/trusts/{code}/thresholds")
-    return Alerts(trust_code=code, run_id=snapshot.run.run_id, level=level, first_date=first,
+    return Alerts(trust_code=code, run_id=run.run_id, level=level, first_date=first,
                   last_date=first + timedelta(days=days - 1), thresholds=limits,
                   alerts=alerts, note=note)

@@ -14,9 +14,9 @@ import anyio.to_thread
 from fastapi import Request, Response
 
 from api.insights import DriverCache, ServedDay, driver_items, served_days
-from api.serving import DAY_FIELDS, Snapshot, TrustForecast
-
-CSV_TYPE = "text/csv; charset=utf-8"
+from api.responses import CSV_TYPE
+from api.serving import Snapshot, TrustForecast
+from store.served import DAY_FIELDS
 
 
 def forecast_head(snapshot: Snapshot, served: TrustForecast) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import ReadableTrust
+from api.deps import ServedTrustDep
 from api.hourly_profiles import ProfileCache
 from api.schemas import error_responses
-from api.serving import Snapshot, TrustForecast
-from contract.errors import InputError, NoForecastError
+from api.serving import TrustForecast
+from contract.errors import InputError
 from forecast.hourly_profile import LOCAL_ZONE, HourlyProfile, day_shares
 from forecast.hourly_spread import DayForecast, spread_day
 
@@ -78,18 +78,16 @@ class HourlyForecast(BaseModel):
     responses=error_responses(401, 403, 404, 422, 503),
 )
 async def get_hourly_forecast(
-    request: Request, access: ReadableTrust, day: Day = None
+    request: Request, access: ServedTrustDep, day: Day = None
 ) -> HourlyForecast:
     """One day's forecast spread over its hours, with 80% and 95% intervals per hour."""
-    snapshot = access.snapshot
-    served = _served(snapshot, access.trust_code)
+    snapshot, served, run = access.snapshot, access.forecast, access.run
     wanted = day or date.today() + timedelta(days=1)
     totals = day_forecast(served, wanted)
     profile = await profiles(request).get(access.trust_code)
-    assert snapshot.run is not None
     return HourlyForecast(
         trust_code=access.trust_code,
-        run_id=snapshot.run.run_id,
+        run_id=run.run_id,
         model=served.model,
         generated_at=snapshot.generated_at,
         date=wanted,
@@ -137,13 +135,6 @@ def hourly_rows(totals: DayForecast, profile: HourlyProfile, day: date) -> list[
         )
         for i, h in enumerate(hours)
     ]
-
-
-def _served(snapshot: Snapshot, trust_code: str) -> TrustForecast:
-    served = snapshot.forecasts.get(trust_code)
-    if snapshot.run is None or served is None:
-        raise NoForecastError(f"no forecast for {trust_code} yet: the nightly batch has not run")
-    return served
 
 
 def _profile(profile: HourlyProfile) -> Profile:

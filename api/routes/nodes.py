@@ -16,22 +16,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.deps import NodeAccess, readable_node
-from api.routes.forecast import (
-    CACHE_CONTROL,
-    CSV_TYPE,
-    Days,
-    Format,
-    Start,
-    _etag,
-    _matches,
-    _served,
-    _wants_csv,
-)
+from api.deps import NodeAccess, readable_node, served_forecast
+from api.responses import CACHE_CONTROL, CSV_TYPE, Days, Format, Start, etag, matches, wants_csv
 from api.schemas import DEFAULT_DAYS, error_responses
-from api.serving import DAY_FIELDS
 from contract.errors import InputError
 from forecast.targets import DEFAULT_TARGET
+from store.served import DAY_FIELDS
 
 IcsAccess = Annotated[NodeAccess, Depends(readable_node("ics"))]
 RegionAccess = Annotated[NodeAccess, Depends(readable_node("region"))]
@@ -78,20 +68,19 @@ async def get_site_forecast(request: Request, access: SiteAccess, start: Start =
 def _respond(request: Request, access: NodeAccess, start: date | None, days: int,
              fmt: str | None) -> Response:
     snapshot, code, target = access.snapshot, access.node_code, access.snapshot.target
-    served = _served(snapshot, code)
+    run, served = served_forecast(snapshot, code)
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
     if offset < 0 or offset + days > len(served.days_json):
         raise InputError(f"start/days: the served run forecasts {code} from {served.first} to "
                          f"{served.last}; ask for days within that range")
-    csv = fmt == "csv" or (fmt is None and _wants_csv(request.headers.get("accept", "")))
-    assert snapshot.run is not None
+    csv = fmt == "csv" or (fmt is None and wants_csv(request.headers.get("accept", "")))
     extra = "" if target == DEFAULT_TARGET else f"|{target}"
-    tag = _etag(snapshot.run.run_id, f"{access.level}:{code}", first, days, csv, extra)
+    tag = etag(run.run_id, f"{access.level}:{code}", first, days, csv, extra)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept, Authorization",
-               "X-Run-ID": snapshot.run.run_id, "X-Model": served.model,
+               "X-Run-ID": run.run_id, "X-Model": served.model,
                "X-Model-Version": served.model_version or ""}
-    if _matches(request.headers.get("if-none-match"), tag):
+    if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     if csv:
         header = ",".join(["node_code", "date", *DAY_FIELDS])
@@ -99,9 +88,9 @@ def _respond(request: Request, access: NodeAccess, start: date | None, days: int
         return Response("\n".join(lines), media_type=CSV_TYPE, headers=headers)
     head: dict[str, Any] = {
         "node_code": code, "level": access.level, "target": target,
-        "run_id": snapshot.run.run_id, "model": served.model,
+        "run_id": run.run_id, "model": served.model,
         "model_version": served.model_version, "generated_at": snapshot.generated_at,
-        "as_of": snapshot.run.as_of.isoformat(),
+        "as_of": run.as_of.isoformat(),
     }
     prefix = json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"days":['
     body = prefix + b",".join(served.days_json[offset: offset + days]) + b"]}"

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 
-from api.deps import ReadableTrust
+from api.deps import ServedTrustDep
 from api.insight_schemas import Scenario, ScenarioDay, ScenarioIn, ScenarioValues
 from api.schemas import error_responses
 from batch.scenario import ScenarioEngine, ScenarioResult, check_window
-from contract.errors import InputError, NoForecastError
+from contract.errors import InputError
 
 router = APIRouter(prefix="/v1/trusts", tags=["scenario"])
 FIELDS = ("point", "lo80", "hi80", "lo95", "hi95", "temperature_c")
@@ -18,7 +18,7 @@ FIELDS = ("point", "lo80", "hi80", "lo95", "hi95", "temperature_c")
 
 @router.post("/{trust_code}/forecast/scenario", response_model=Scenario,
              responses=error_responses(401, 403, 404, 413, 422, 503))
-def post_scenario(request: Request, access: ReadableTrust, body: ScenarioIn) -> Scenario:
+def post_scenario(request: Request, access: ServedTrustDep, body: ScenarioIn) -> Scenario:
     """The served run's forecast for every day of its horizon, re-run with the given
     temperatures (a heat wave, a cold snap) beside the baseline; nothing is stored.
 
@@ -30,9 +30,7 @@ def post_scenario(request: Request, access: ReadableTrust, body: ScenarioIn) -> 
     A first call per process loads the model (a second or two); later ones take well under
     a second for a few hundred trusts.
     """
-    run, code = access.snapshot.run, access.trust_code
-    if run is None or code not in access.snapshot.forecasts:
-        raise NoForecastError(f"no served forecast for {code} yet: the nightly batch has not run")
+    run, code = access.run, access.trust_code
     engine: ScenarioEngine = request.app.state.scenarios
     temperatures = _requested(engine, run, code, body)
     result = engine.run(run, code, temperatures)
