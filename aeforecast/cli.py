@@ -1,6 +1,6 @@
 """The `aeforecast` command line: parses arguments, dispatches, maps errors to exit codes.
 
-Exit codes (CONTRACT.md): 0 success, 2 bad input or usage, 1 any other failure.
+Exit codes (docs/usage.md): 0 success, 2 bad input or usage, 1 any other failure.
 """
 
 from __future__ import annotations

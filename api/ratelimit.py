@@ -9,7 +9,8 @@ failed key checks. Over the limit the answer is 429 with `Retry-After` (api.erro
                          guessing client is slowed before it costs a database lookup
 
 Buckets live in the worker process: with N workers a key may get up to N times the limit. For
-one global limit put nginx in front (`limit_req_zone $http_authorization ...`; see README).
+one global limit put nginx in front (`limit_req_zone $http_authorization ...`;
+see docs/reliability.md).
 `per_minute` 0 switches limiting off. Checking a bucket is a dict lookup and some arithmetic:
 it costs the hot path well under a microsecond.
 """

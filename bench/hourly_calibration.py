@@ -2,12 +2,12 @@
 
     .venv/bin/python -m bench.hourly_calibration [--out bench/out/hourly_cardiff]
 
-1. `aeforecast backtest` on Cardiff's daily attendances (the contract's protocol: 26 weekly
-   origins, horizon 14, the default model only), as the README's accuracy table.
+1. `aeforecast backtest` on Cardiff's daily attendances (the backtest's protocol: 26 weekly
+   origins, horizon 14, the default model only), as docs/benchmarks.md's accuracy table.
 2. Each forecast day is spread over its hours (`forecast.hourly_spread`) with the profile an
    operator would have had at that origin: the 12 weeks of hourly arrivals up to the origin
    (`forecast.hourly_profile`), and, for comparison, the default profile.
-3. The real hours of that day (`shared/data/cardiff_ed/arrivals_hourly.csv`) are scored:
+3. The real hours of that day (Cardiff's `arrivals_hourly.csv`) are scored:
    80% / 95% coverage and MAE per hour. Three variants show what each part does: the full
    method; the day's uncertainty dropped (all five daily numbers = the point: only the
    within-day noise); and the day's total known exactly (the within-day part alone).

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.hourly_default_profile [--hourly PATH] > forecast/hourly_default.py
 
-Every complete 24-hour Europe/London day of `shared/data/cardiff_ed/arrivals_hourly.csv`
+Every complete 24-hour Europe/London day of Cardiff's `arrivals_hourly.csv` (docs/benchmarks.md)
 (2014-04 to 2019-02, the clock-change days left out), shares per weekday and local hour.
 """
 
@@ -55,8 +55,8 @@ def main() -> None:
     print('"""The default weekday-by-hour arrival profile: used where a trust has no hourly data.')
     print()
     print("Derived from real data: Cardiff's emergency department, every complete 24-hour")
-    print("Europe/London day from 2014-04 to 2019-02 (about 640,000 arrivals; the data's")
-    print("README in shared/data/cardiff_ed says where it comes from). Rows are weekdays")
+    print("Europe/London day from 2014-04 to 2019-02 (about 640,000 arrivals; docs/models.md,")
+    print("Hour by hour, says how it is used). Rows are weekdays")
     print("(0 = Monday), columns local clock hours 0..23; each row sums to 1. Regenerate with")
     print("`.venv/bin/python -m bench.hourly_default_profile > forecast/hourly_default.py`.")
     print('"""')

@@ -1,4 +1,4 @@
-"""The input data contract (CONTRACT.md, Input data), enforced once, at the edge.
+"""The input data contract (docs/usage.md, Data files), enforced once, at the edge.
 
 Files, data frames and API payloads all pass through the same column parsers, so a value
 refused in a CSV file is refused in a POST body with the same words. What comes out is a clean

@@ -1,4 +1,4 @@
-"""Runtime settings, read once from the environment (see CONTRACT.md, Configuration)."""
+"""Runtime settings, read once from the environment (see the README, Configuration)."""
 
 from __future__ import annotations
 

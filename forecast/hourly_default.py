@@ -1,8 +1,8 @@
 """The default weekday-by-hour arrival profile: used where a trust has no hourly data.
 
 Derived from real data: Cardiff's emergency department, every complete 24-hour
-Europe/London day from 2014-04 to 2019-02 (about 640,000 arrivals; the data's
-README in shared/data/cardiff_ed says where it comes from). Rows are weekdays
+Europe/London day from 2014-04 to 2019-02 (about 640,000 arrivals; docs/models.md,
+Hour by hour, says how it is used). Rows are weekdays
 (0 = Monday), columns local clock hours 0..23; each row sums to 1. Regenerate with
 `.venv/bin/python -m bench.hourly_default_profile > forecast/hourly_default.py`.
 """

@@ -3,7 +3,7 @@
 Run once by a maintainer (the source is not shipped; the generator reads only the CSV):
 
     python -m synthetic_data.build_calibration \
-        /work/shared/data/nhs_england_monthly/ae_attendances.csv synthetic_data/data/trusts.csv
+        PATH/TO/ae_attendances.csv synthetic_data/data/trusts.csv
 
 Source: NHSRdatasets `ae_attendances` (CC0; NHS England data, Open Government Licence v3),
 2016-04 to 2019-03. Only type 1 (major A&E) rows are used. ODS codes do not encode the NHS

@@ -1,4 +1,4 @@
-"""Write a synthetic world to a directory as Parquet files (CONTRACT.md names and columns)."""
+"""Write a synthetic world to a directory as Parquet files (names and columns: docs/usage.md)."""
 
 from __future__ import annotations
 

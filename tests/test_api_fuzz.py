@@ -8,7 +8,7 @@ a body that conforms to the schema declared for that status.
 
     AEF_FUZZ_EXAMPLES   generated requests per operation and generation mode in the fuzzing
                         phase (default 25: about a minute on SQLite in CI); the full run is
-                        AEF_FUZZ_EXAMPLES=150 (README, Reliability)
+                        AEF_FUZZ_EXAMPLES=150 (docs/reliability.md)
     AEF_FUZZ_REPORT     write the counts (requests, by operation and status) to this JSON file
 
 Only SQLite: the fuzzer tests the HTTP surface; the store's two backends are covered by every

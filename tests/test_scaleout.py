@@ -44,7 +44,7 @@ HORIZON = 42
 # The bar. The distributed path is deterministic: on this world its batch MAE is 0.62%
 # below one machine's and the backtest ensemble's 0.06% below, on every run (bench.scaleout_spread).
 # It is not 0 because LightGBM's data-parallel learner bags and bins each worker's rows itself;
-# on other seeds of this small world the gap reached +2% (README, "Scale-out on Dask").
+# on other seeds of this small world the gap reached +2% (docs/benchmarks.md, "Scale-out on Dask").
 MAE_TOLERANCE = 0.01
 
 

@@ -1,4 +1,4 @@
-"""`aeforecast synth` end to end, and the files it writes (CONTRACT.md columns and types)."""
+"""`aeforecast synth` end to end, and the files it writes (columns and types: docs/usage.md)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def _positive_int(text: str) -> int:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attendances", required=True, type=Path, metavar="FILE",
-                        help="attendances CSV or Parquet (CONTRACT.md)")
+                        help="attendances CSV or Parquet (docs/usage.md)")
     parser.add_argument("--temperature", type=Path, metavar="FILE",
                         help="temperature CSV or Parquet; used as perfect foresight")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",

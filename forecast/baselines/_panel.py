@@ -1,6 +1,6 @@
 """Dense day-by-trust matrices: the shape every baseline computes on.
 
-Missing days are NaN, never zero (CONTRACT.md), so gaps flow through the models as "unknown".
+Missing days are NaN, never zero (docs/usage.md), so gaps flow through the models as "unknown".
 """
 
 from __future__ import annotations

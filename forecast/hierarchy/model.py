@@ -43,7 +43,7 @@ MIN_EARLY_TRAINING_DAYS = 365
 MIN_SEGMENT_DAYS = 91
 # Errors from forecast origins in the last 6 weeks set each level's recent scale. Over five
 # synthetic worlds it moved every level's coverage toward 80%/95% in the three where the top
-# was off (README, "The hierarchy"); 0 turns it off.
+# was off (docs/benchmarks.md, "Hierarchy"); 0 turns it off.
 RECENT_DAYS = 42
 
 

@@ -8,7 +8,8 @@ Reproducible run after run: the partitions train on exactly the rows one machine
 worker holds the same trusts in the same order, and LightGBM numbers the machines the same way
 (`cluster.placement`, `cluster.StableClient`). What still differs from one machine is inside
 LightGBM's data-parallel learner: each machine bags its own rows (by their position there) and
-finds the bins of its share of the features from its own rows (README, "Scale-out on Dask").
+finds the bins of its share of the features from its own rows
+(docs/benchmarks.md, "Scale-out on Dask").
 """
 
 from __future__ import annotations
