@@ -53,7 +53,7 @@ lint: $(STAMP)
 
 # The guide under docs/, built strictly so that a broken link or a page left out of the nav fails.
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(UV) -e '.[dev,bench]'
