@@ -33,7 +33,7 @@ from contract.errors import ModelError
 from forecast.catalog import build_models
 from forecast.hierarchy.aggregate import hierarchy_input
 from forecast.hierarchy.model import HierarchicalForecaster
-from forecast.hierarchy.structure import Hierarchy
+from forecast.hierarchy.structure import Hierarchy, structure_for
 from forecast.protocol import Forecaster, ModelInput, ModelName
 from forecast.targets import DEFAULT_TARGET, Target
 from store.run_log import TRUST_ROW_COLUMNS, RunLog, RunRows
@@ -51,17 +51,6 @@ def mapping_fingerprint(fingerprint: str, mapping: pl.DataFrame) -> str:
     """The data's fingerprint extended by the mapping: a new mapping makes a new run."""
     text = mapping.sort("trust_code", "site_code", nulls_last=True).write_csv()
     return hashlib.sha256((fingerprint + text).encode()).hexdigest()
-
-
-def structure_for(mapping: pl.DataFrame, data: ModelInput) -> Hierarchy:
-    """The hierarchy over the series that exist: a trust's sites only if they all report."""
-    present = set(data.attendances["trust_code"].unique().to_list())
-    sites = mapping.drop_nulls("site_code").group_by("trust_code").agg(
-        pl.col("site_code").is_in(list(present)).all().alias("all"))
-    by_site = sites.filter("all")["trust_code"].to_list()
-    known = mapping.filter(pl.col("trust_code").is_in(list(present)) | pl.col(
-        "trust_code").is_in(by_site))
-    return Hierarchy.from_frame(known, with_sites=by_site)
 
 
 def make_run(runs: RunLog, registry: ModelRegistry, inputs: BatchInputs, mapping: pl.DataFrame,

@@ -77,6 +77,11 @@ def build_models(names: Sequence[ModelName]) -> dict[ModelName, Forecaster]:
     return {name: MODELS[name]() for name in names}
 
 
+def build_model(name: ModelName) -> Forecaster:
+    """One fresh catalog model; module level, so `partial(build_model, name)` pickles."""
+    return build_models([name])[name]
+
+
 def parse_model_list(text: str | None) -> list[ModelName]:
     """'snaive, ets' -> ['snaive', 'ets']; None or empty -> the backtest defaults."""
     if not text or not text.strip():

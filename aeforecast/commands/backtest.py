@@ -1,22 +1,16 @@
 """`aeforecast backtest`: rolling-origin backtest writing forecasts, metrics and a report.
 
-Only glue: reads and validates the inputs, then calls forecast.backtest, forecast.metrics,
-forecast.summary and forecast.report.html. Outputs appear all together or not at all.
+Only glue: parses the options, reads and validates the inputs, calls forecast.evaluation's
+`backtest` and writes what it returns (all together or not at all), then prints a summary.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,9 +22,6 @@ from contract.errors import InputError
 
 if TYPE_CHECKING:
     from forecast.backtest import BacktestStep, ProgressFn
-    from forecast.hierarchy.backtest import HierarchyBacktest
-    from forecast.protocol import Forecaster, ModelInput, ModelName
-    from forecast.scaleout.cluster import Cluster
     from forecast.targets import Target
 
 log = logging.getLogger(__name__)
@@ -76,25 +67,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forecast.backtest import run_backtest
-    from forecast.catalog import DEFAULT_MODEL, build_models, parse_model_list
-    from forecast.metrics import with_mase_scale
-    from forecast.protocol import ModelInput
-    from forecast.reliability import reliability
-    from forecast.report.hierarchy import hierarchy_section
-    from forecast.report.html import render_report
-    from forecast.summary import summarise
+    from forecast.catalog import build_models, parse_model_list
+    from forecast.evaluation import backtest
     from forecast.targets import parse_target, target_frame, target_truth
 
-    started = time.perf_counter()
     target = parse_target(args.target)
     models = build_models(parse_model_list(args.models))
     series = target_frame(_read_attendances(args.attendances), target)
     if series.is_empty():
         raise InputError(f"{args.attendances}: no {target} to backtest on (the column is "
                          "absent or empty)")
-    data = ModelInput(series,
-                      _read_temperature(args.temperature) if args.temperature else None)
+    temperature = _read_temperature(args.temperature) if args.temperature else None
     truth = None
     if args.truth:
         try:
@@ -103,74 +86,32 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.truth}: {exc}") from None
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} exists and is not a directory")
-    origins = _origins(args, data.attendances)
+    origins = _origins(args, series)
+    mapping, sites = _hierarchy_inputs(args, target)
+    label = f"perfect foresight from {args.temperature}" if args.temperature else "none"
     with _progress() as progress, cluster_for(args.dask) as cluster:
-        result = run_backtest(data, _on(models, cluster), args.horizon, origins,
-                              args.refit_every, progress)
-    for model in models.values():
-        getattr(model, "close", lambda: None)()
-    forecasts = with_mase_scale(result.forecasts, data.attendances)
-    temperature = f"perfect foresight from {args.temperature}" if args.temperature else "none"
-    summary = summarise(forecasts, result.timings, default_model=DEFAULT_MODEL,
-                        horizon=args.horizon, origins=origins,
-                        elapsed_s=time.perf_counter() - started, temperature=temperature,
-                        truth=truth)
-    for name, entry in reliability(result.forecasts, data.attendances).items():
-        summary["models"][name]["exceedance"] = entry
-    summary["target"] = target
-    html = render_report(forecasts, summary)
-    outputs: dict[str, Callable[[Path], object]] = {}
-    if args.hierarchy is not None:
-        engine = DEFAULT_MODEL if DEFAULT_MODEL in models else next(iter(models))
-        levels = _hierarchy_backtest(args, data, origins, engine, target)
-        summary["hierarchy"] = levels.summary
-        html = html.replace("</body>", hierarchy_section(levels.summary) + "</body>")
-        outputs["hierarchy_forecasts.parquet"] = levels.forecasts.write_parquet
-    _write_outputs(args.out, {
-        **outputs,
-        "forecasts.parquet": lambda p: result.forecasts.write_parquet(p),
-        "metrics.json": lambda p: p.write_text(json.dumps(summary, indent=2) + "\n"),
-        "report.html": lambda p: p.write_text(html, encoding="utf-8"),
-    })
-    _print_summary(summary, args.out)
+        outcome = backtest(series, temperature, models=models, origins=origins,
+                           horizon=args.horizon, refit_every=args.refit_every,
+                           hierarchy=mapping, sites=sites, truth=truth, target=target,
+                           temperature_label=label, progress=progress, cluster=cluster)
+    outcome.write(args.out)
+    _print_summary(outcome.summary, args.out)
     return 0
 
 
-def _on(models: dict[ModelName, Forecaster], cluster: Cluster | None
-        ) -> dict[ModelName, Forecaster]:
-    """The models as given, or the same models fitting and predicting on the Dask cluster."""
-    if cluster is None:
-        return models
-    from forecast.scaleout import distribute
-
-    return {name: distribute(model, cluster) for name, model in models.items()}
-
-
-def _hierarchy_backtest(args: argparse.Namespace, data: ModelInput, origins: list[date],
-                        engine: str, target: Target) -> HierarchyBacktest:
-    """Every level of the mapping, with the sites' series if given; the engine is the default
-    model if it is backtested, else the first model listed. MinT-shrink is served; bottom-up
-    is scored beside it. `data` is already `target`'s (`target_frame`); the sites' file is
-    taken the same way, so a site without that target leaves its trust a bottom series."""
-    from functools import partial
-
-    from batch.hierarchy_run import build_engine, structure_for
+def _hierarchy_inputs(args: argparse.Namespace, target: Target
+                      ) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """The mapping for --hierarchy and the sites' series (taken as `target`'s, so a site
+    without that target leaves its trust a bottom series); None for what is not asked for."""
+    if args.hierarchy is None:
+        return None, None
     from contract.hierarchy import read_hierarchy
-    from forecast.hierarchy.backtest import run_hierarchy_backtest
-    from forecast.protocol import ModelInput
     from forecast.targets import target_frame
 
     mapping = read_hierarchy(args.hierarchy)
-    leaves = ModelInput(data.attendances, data.temperature)
-    if args.sites is not None:
-        sites = target_frame(_read_attendances(args.sites), target)
-        leaves = ModelInput(pl.concat([data.attendances, sites], how="diagonal_relaxed"),
-                            data.temperature)
-    result = run_hierarchy_backtest(leaves, structure_for(mapping, leaves), args.horizon,
-                                    origins, engine=partial(build_engine, engine),
-                                    methods=["mint_shrink", "bottom_up"],
-                                    refit_every=args.refit_every)
-    return replace(result, summary={**result.summary, "target": target})
+    if args.sites is None:
+        return mapping, None
+    return mapping, target_frame(_read_attendances(args.sites), target)
 
 
 def _origins(args: argparse.Namespace, attendances: pl.DataFrame) -> list[date]:
@@ -254,19 +195,6 @@ def _progress() -> Iterator[ProgressFn]:
                        description=f"{step.model} {step.origin}")
 
         yield advance
-
-
-def _write_outputs(out: Path, writers: dict[str, Callable[[Path], Any]]) -> None:
-    """Write every file in a temporary directory inside `out`, then move them into place."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".backtest-", dir=out))
-    try:
-        for name, write in writers.items():
-            write(staging / name)
-        for name in writers:
-            os.replace(staging / name, out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _print_summary(summary: dict[str, Any], out: Path) -> None:

@@ -2,7 +2,8 @@
 
     y(t) = weekday effects + b1 T(t) + b2 HDD(t) + b3 CDD(t) + u(t),  u ~ ARIMA(1,1,1)
 
-HDD/CDD are heating and cooling degree-days (below 15.5 C, above 20 C). The regression
+HDD/CDD are the cold and heat degree-days of `features.temperature.degree_days` (below 5 C,
+above 20 C: the LightGBM features' definition). The regression
 coefficients live in the state vector (`mle_regression=False`): the Kalman filter estimates
 them, only the ARMA terms are optimised, which makes a fit about 1 s instead of 5-15 s, and
 `predict` updates them with each new day. Temperature for the forecast days is read from the
@@ -20,14 +21,13 @@ import numpy as np
 import polars as pl
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+from features.temperature import degree_days
 from forecast.baselines._panel import MAX_CALIBRATED_HORIZON, residual_triples
 from forecast.baselines._pertrust import INIT_DAYS, PerTrustModel
 from forecast.baselines._statespace import state_paths
 from forecast.intervals import FloatArray, IntArray
 from forecast.protocol import ModelInput, TrustCode
 
-HEATING_BASE_C = 15.5
-COOLING_BASE_C = 20.0
 ORDER = (1, 1, 1)
 
 
@@ -58,13 +58,13 @@ class ArimaxPredictJob:
 
 
 def design(start: date, days: int, temperature: FloatArray | None) -> FloatArray:
-    """Weekday dummies (Monday is the baseline), then temperature, HDD, CDD in tens of C."""
+    """Weekday dummies (Monday is the baseline), then temperature, HDD (cold degree-days),
+    CDD (heat degree-days), in tens of C."""
     weekday = (start.weekday() + np.arange(days)) % 7
     columns = [(weekday == d).astype(float) for d in range(1, 7)]
     if temperature is not None:
-        t = temperature / 10.0
-        columns += [t, np.maximum(HEATING_BASE_C / 10 - t, 0.0),
-                    np.maximum(t - COOLING_BASE_C / 10, 0.0)]
+        heat, cold = degree_days(temperature)
+        columns += [temperature / 10.0, cold / 10.0, heat / 10.0]
     return np.column_stack(columns)
 
 

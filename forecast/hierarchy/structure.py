@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+if TYPE_CHECKING:
+    from forecast.protocol import ModelInput
 
 NodeCode: TypeAlias = str
 Level: TypeAlias = str
@@ -129,3 +132,14 @@ class Hierarchy:
     def nations(self) -> dict[NodeCode, str]:
         """node -> nation, for the bank holidays of every series."""
         return {n.code: n.nation for n in self.nodes}
+
+
+def structure_for(mapping: pl.DataFrame, data: ModelInput) -> Hierarchy:
+    """The hierarchy over the series that exist: a trust's sites only if they all report."""
+    present = set(data.attendances["trust_code"].unique().to_list())
+    sites = mapping.drop_nulls("site_code").group_by("trust_code").agg(
+        pl.col("site_code").is_in(list(present)).all().alias("all"))
+    by_site = sites.filter("all")["trust_code"].to_list()
+    known = mapping.filter(pl.col("trust_code").is_in(list(present)) | pl.col(
+        "trust_code").is_in(by_site))
+    return Hierarchy.from_frame(known, with_sites=by_site)

@@ -13,6 +13,7 @@ import polars as pl
 
 from forecast.report.charts import PALETTE, Band, Chart, Series, render
 from forecast.report.exceedance import exceedance_section
+from forecast.report.hierarchy import hierarchy_section
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -37,7 +38,8 @@ svg .yt{text-anchor:middle}
 
 
 def render_report(forecasts: pl.DataFrame, summary: dict[str, Any]) -> str:
-    """The whole page; `forecasts` are the scored backtest rows, `summary` is metrics.json."""
+    """The whole page; `forecasts` are the scored backtest rows, `summary` is metrics.json (with
+    a `hierarchy` block, the levels' section closes the page)."""
     models = list(summary["models"])
     colours = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(models)}
     sections = [
@@ -49,6 +51,8 @@ def render_report(forecasts: pl.DataFrame, summary: dict[str, Any]) -> str:
         _samples(forecasts, summary, models),
         _definitions(),
     ]
+    if "hierarchy" in summary:
+        sections.append(hierarchy_section(summary["hierarchy"]))
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<title>ae-forecast backtest</title>"
             f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>\n")
