@@ -16,25 +16,75 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from batch.inputs import load_inputs
 from batch.registry import ModelRegistry
-from contract.errors import InputError, ModelError, NoForecastError
+from contract.errors import InputError, ModelError
 from forecast.protocol import Forecaster, ModelInput, TrustCode
 from store import Store
-from store.runs import RunInfo, run_trusts
+from store.runs import RunInfo
+from store.served import DAY_FIELDS
 
 log = logging.getLogger(__name__)
 INSENSITIVE = ("{code} is served by {member}, which has no temperature sensitivity: the "
                "scenario forecast is the baseline")
 UNAVAILABLE = ("the served model version {version} cannot be loaded by this server (is "
                "AEF_MODEL_DIR the batch's?): no scenario was computed; the baseline is shown")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """`delta_c` added to the run's stored temperatures of the trust, `start` to `end`."""
+
+    start: date
+    end: date
+    delta_c: float
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+Asked = Mapping[date, float] | Shift  # a temperature per day, or a shift of the stored ones
+
+
+@dataclass(frozen=True)
+class ServedDays:
+    """How the run served the trust, and its days from `first` on (DAY_FIELDS each), as the
+    API holds them: a trust without a model gets them back as its baseline, unread."""
+
+    model: str
+    model_version: str | None
+    status: str
+    first: date
+    values: Sequence[tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class DayValues:
+    point: float
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+    temperature_c: float | None
+
+
+@dataclass(frozen=True)
+class ScenarioDayResult:
+    """One forecast day, baseline beside scenario (2 decimals, as served)."""
+
+    date: date
+    baseline: DayValues
+    scenario: DayValues
+    difference: float
+    changed: bool
 
 
 @dataclass(frozen=True)
@@ -46,6 +96,17 @@ class ScenarioResult:
     scenario: pl.DataFrame   # the same under the scenario's temperatures
     note: str | None
     computed: bool = True    # False: the model could not be loaded; scenario = baseline
+    changed: frozenset[date] = frozenset()  # the days whose temperature the scenario set
+
+    @property
+    def days(self) -> list[ScenarioDayResult]:
+        before = {row["date"]: row for row in self.baseline.iter_rows(named=True)}
+        return [
+            ScenarioDayResult(row["date"], _values(before[row["date"]]), _values(row),
+                              round(row["point"] - before[row["date"]]["point"], 2),
+                              row["date"] in self.changed)
+            for row in self.scenario.iter_rows(named=True)
+        ]
 
 
 class ScenarioEngine:
@@ -58,52 +119,55 @@ class ScenarioEngine:
         self._model: tuple[str, Forecaster] | None = None
         self._inputs: tuple[str, ModelInput] | None = None
 
-    def run(self, run: RunInfo, trust_code: TrustCode, temperatures: Mapping[date, float]
+    def run(self, run: RunInfo, trust_code: TrustCode, asked: Asked, served: ServedDays
             ) -> ScenarioResult:
+        """The trust's forecast under the temperatures asked for, beside the baseline.
+
+        `served`: how the run served the trust, from the API's memory. InputError for
+        days outside the run's window, or a shift of days with no stored temperature.
+        """
+        window = _window(run, asked)
         with self._lock:
-            served = run_trusts(self.store, run.run_id).filter(pl.col("trust_code") == trust_code)
-            if served.is_empty():
-                raise NoForecastError(f"the served run {run.run_id} has no forecast for "
-                                      f"{trust_code}")
-            row = served.row(0, named=True)
             data = self._run_inputs(run)
-            if row["status"] != "ok" or row["model_version"] is None:
-                note = INSENSITIVE.format(code=trust_code, member=f"the {row['model']} fallback")
-                return self._without_model(run, trust_code, row["model"], data, temperatures,
-                                           note)
+            temperatures = _temperatures(asked, data, trust_code)
+            changed = frozenset(temperatures)
+            note: str | None
+            known = baseline_temperatures(data, trust_code, window)
+            if served.status != "ok" or served.model_version is None:
+                note = INSENSITIVE.format(code=trust_code, member=f"the {served.model} fallback")
+                return self._without_model(served, trust_code, known, temperatures, note,
+                                           changed)
             try:
-                model = self._load(run.model, row["model_version"])
+                model = self._load(run.model, served.model_version)
             except ModelError as exc:
                 log.warning("what-if for %s without a model: %s", trust_code, exc)
-                note = UNAVAILABLE.format(version=row["model_version"])
-                return self._without_model(run, trust_code, row["model"], data, {}, note,
+                note = UNAVAILABLE.format(version=served.model_version)
+                return self._without_model(served, trust_code, known, {}, note, changed,
                                            computed=False)
-            baseline = _predict(model, data, run, trust_code)
-            member = getattr(model, "last_members", {}).get(trust_code, run.model)
+            inputs = (data, with_temperatures(data, trust_code, temperatures))
+            baseline, scenario, member = _predict(model, inputs, run, trust_code)
+            note = None
             if member == "snaive":
                 note = INSENSITIVE.format(code=trust_code, member="seasonal naive")
-                return ScenarioResult(trust_code, run.model, member, baseline,
-                                      _with_temperature(baseline, temperatures), note)
-            changed = with_temperatures(data, trust_code, temperatures)
-            scenario = _predict(model, changed, run, trust_code)
-            return ScenarioResult(trust_code, run.model, member, baseline, scenario, None)
+                scenario = baseline.with_columns(temperature_c=pl.Series(
+                    [temperatures.get(d, t) for d, t in baseline.select("date", "temperature_c")
+                     .iter_rows()], dtype=pl.Float64))
+            return ScenarioResult(trust_code, run.model, member, baseline, scenario, note,
+                                  changed=changed)
 
-    def stored_temperatures(self, run: RunInfo, trust_code: TrustCode, days: list[date]
-                            ) -> dict[date, float]:
-        """The run's temperatures of the trust on those days (for a shift such as +5 C)."""
-        with self._lock:
-            return baseline_temperatures(self._run_inputs(run), trust_code, days)
-
-    def _without_model(self, run: RunInfo, code: str, model: str, data: ModelInput,
-                       temperatures: Mapping[date, float], note: str, computed: bool = True,
-                       ) -> ScenarioResult:
+    def _without_model(self, served: ServedDays, code: str, known: dict[date, float],
+                       temperatures: Mapping[date, float], note: str, changed: frozenset[date],
+                       computed: bool = True) -> ScenarioResult:
         """The served forecast as the baseline, and as the scenario (with its temperatures)."""
-        from store.runs import read_run_forecast
-
-        days = read_run_forecast(self.store, run.run_id, code, run.as_of, run.horizon + 1)
-        baseline = _attach_temperature(days.drop("horizon", "model_version"), data, code)
-        return ScenarioResult(code, model, model, baseline,
-                              _with_temperature(baseline, temperatures), note, computed)
+        dates = [served.first + timedelta(days=i) for i in range(len(served.values))]
+        baseline = pl.DataFrame(
+            [(d, *v, known.get(d)) for d, v in zip(dates, served.values, strict=True)],
+            schema={"date": pl.Date, **dict.fromkeys(DAY_FIELDS, pl.Float64),
+                    "temperature_c": pl.Float64}, orient="row")
+        scenario = baseline.with_columns(temperature_c=pl.Series(
+            [temperatures.get(d, known.get(d)) for d in dates], dtype=pl.Float64))
+        return ScenarioResult(code, served.model, served.model, baseline, scenario, note,
+                              computed, changed)
 
     def _load(self, model_name: str, version_id: str) -> Forecaster:
         if self._model is not None and self._model[0] == version_id:
@@ -122,6 +186,35 @@ class ScenarioEngine:
         if self._inputs is None or self._inputs[0] != run.run_id:
             self._inputs = (run.run_id, load_inputs(self.store, run.as_of, run.horizon).data)
         return self._inputs[1]
+
+
+def _window(run: RunInfo, asked: Asked) -> list[date]:
+    """The run's forecast days, once the days asked for are checked to lie among them."""
+    if isinstance(asked, Shift):  # its ends first: a shift of 0001 to 9999 builds no dates
+        first, last = run.as_of + timedelta(days=1), run.as_of + timedelta(days=run.horizon)
+        for name, day in (("start", asked.start), ("end", asked.end)):
+            if not first <= day <= last:
+                raise InputError(f"shift.{name}: {day} is outside the forecast window {first} "
+                                 f"to {last} of the served run")
+    else:
+        check_window(run, asked, "temperatures")
+    return [run.as_of + timedelta(days=i) for i in range(run.horizon + 1)]
+
+
+def _temperatures(asked: Asked, data: ModelInput, code: TrustCode) -> dict[date, float]:
+    """The scenario's temperature per changed day; a shift moves the stored ones."""
+    if not isinstance(asked, Shift):
+        return dict(asked)
+    days = asked.days()
+    stored = baseline_temperatures(data, code, days)
+    missing = [d for d in days if d not in stored]
+    if missing:
+        raise InputError(f"shift: no temperature forecast is stored for {code} on "
+                         f"{missing[0]}; give `temperatures` for those days instead")
+    shifted = {d: stored[d] + asked.delta_c for d in days}
+    if any(not -60 <= v <= 60 for v in shifted.values()):
+        raise InputError("shift.delta_c: the shifted temperatures leave -60 to 60 C")
+    return shifted
 
 
 def check_window(run: RunInfo, temperatures: Mapping[date, float], field: str) -> None:
@@ -159,22 +252,26 @@ def baseline_temperatures(data: ModelInput, trust_code: TrustCode, days: list[da
     return dict(zip(rows["date"], rows["temperature_c"], strict=True))
 
 
-def _predict(model: Forecaster, data: ModelInput, run: RunInfo, code: str) -> pl.DataFrame:
-    out = model.predict(data, run.as_of, run.horizon).filter(pl.col("trust_code") == code)
-    if out.is_empty():
-        raise ModelError(f"the served model returned no forecast for {code}")
-    days = out.select("date", "point", "lo80", "hi80", "lo95", "hi95").sort("date")
-    return _attach_temperature(days, data, code)
+def _predict(model: Forecaster, inputs: tuple[ModelInput, ModelInput], run: RunInfo,
+             code: str) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """Baseline and scenario days of the trust, each with the temperature it was given, and
+    the model (the ensemble's member) that forecast it."""
+    out = []
+    window = [run.as_of + timedelta(days=i) for i in range(run.horizon + 1)]
+    for data in inputs:
+        known = baseline_temperatures(data, code, window)
+        days = model.predict(data, run.as_of, run.horizon).filter(pl.col("trust_code") == code)
+        if days.is_empty():
+            raise ModelError(f"the served model returned no forecast for {code}")
+        days = days.select("date", *DAY_FIELDS).sort("date")
+        out.append(days.with_columns(temperature_c=pl.Series(
+            [known.get(d) for d in days["date"].to_list()], dtype=pl.Float64)))
+    member = getattr(model, "last_members", {}).get(code, run.model)
+    return out[0], out[1], member
 
 
-def _attach_temperature(days: pl.DataFrame, data: ModelInput, code: str) -> pl.DataFrame:
-    known = baseline_temperatures(data, code, days["date"].to_list())
-    return days.with_columns(temperature_c=pl.Series(
-        [known.get(d) for d in days["date"].to_list()], dtype=pl.Float64))
-
-
-def _with_temperature(days: pl.DataFrame, temperatures: Mapping[date, float]) -> pl.DataFrame:
-    """The same forecast, showing the scenario's temperatures (a model without temperature)."""
-    return days.with_columns(temperature_c=pl.Series([
-        temperatures.get(d, t) for d, t in zip(days["date"], days["temperature_c"], strict=True)
-    ], dtype=pl.Float64))
+def _values(row: dict[str, Any]) -> DayValues:
+    point, lo80, hi80, lo95, hi95 = (round(float(row[k]), 2) for k in DAY_FIELDS)
+    temperature = row["temperature_c"]
+    return DayValues(point, lo80, hi80, lo95, hi95,
+                     None if temperature is None else round(float(temperature), 2))

@@ -203,3 +203,17 @@ def test_a_scenario_without_the_served_artefact_says_so(client: TestClient, read
                                    "delta_c": 3}}, "shift.end")):
         refused = client.post("/v1/trusts/RXX/forecast/scenario", json=bad, headers=bearer(read))
         assert refused.status_code == 422 and field in refused.text, refused.text
+
+
+@pytest.mark.usefixtures("run")
+def test_a_shift_over_millennia_is_refused_by_its_ends(client: TestClient, read: str) -> None:
+    """Any read key could once make the what-if build 3.65 million dates before refusing a
+    shift of 0001-01-01 to 9999-12-31; its ends are checked against the window first."""
+    first = TOMORROW.isoformat()
+    for shift, field in (({"start": "0001-01-01", "end": "9999-12-31"}, "shift.start"),
+                         ({"start": first, "end": "9999-12-31"}, "shift.end")):
+        body = {"shift": {**shift, "delta_c": 1}}
+        refused = client.post("/v1/trusts/RXX/forecast/scenario", json=body, headers=bearer(read))
+        assert refused.status_code == 422, refused.text
+        message = refused.json()["error"]["message"]
+        assert message.startswith(f"{field}: ") and "outside the forecast window" in message
