@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
-.PHONY: demo test check lint docs audit bench clean browser
+.PHONY: demo test check lint docs audit lock bench clean browser
 
 # uv (installed into the venv itself, so a fresh machine needs only Python) resolves and installs
 # in seconds where pip took over a minute.
@@ -44,6 +44,13 @@ browser:
 
 audit: $(STAMP)
 	$(BIN)/python .ci/audit_deps.py requirements.lock
+
+# Every runtime and development dependency resolved from pyproject.toml, pinned and dated: the
+# audit gives a pin that the registry has since passed GRACE_DAYS from this date (SECURITY.md).
+lock: | $(BIN)/uv
+	{ echo "# locked $$(date -u +%F) by make lock, from pyproject.toml (runtime and dev)"; \
+	  $(BIN)/uv pip compile pyproject.toml --extra dev --python $(BIN)/python --no-header \
+	  --no-annotate --quiet; } > requirements.lock.new && mv requirements.lock.new requirements.lock
 
 # ruff, mypy and the floors (import-linter: each package imports only those below it).
 lint: $(STAMP)
