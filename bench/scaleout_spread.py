@@ -1,4 +1,5 @@
-"""Bench: how far, and how reproducibly, `--dask` lands from one machine (tests/test_scaleout.py).
+"""Bench: how far, and how reproducibly, `--dask` lands from one machine (its test:
+tests/batch/test_scaleout.py).
 
 The test's world (10 synthetic trusts x 2 years, seed 11; others with `--seeds`): the batch
 (ensemble, 42 days from 42 days before the end, scored against the actuals) and the backtest

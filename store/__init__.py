@@ -19,7 +19,7 @@ Adding a migration (schema changes go only through migrations):
 2. Write `upgrade()` (and `downgrade()`) with `op.create_table`, `op.add_column`, ...; on
    SQLite, alter existing tables inside `with op.batch_alter_table("name") as batch:`.
    Do not import `_tables.py` from a migration: a migration describes history, frozen.
-3. Mirror the change in `_tables.py`; `tests/test_store.py` checks the migrated database
+3. Mirror the change in `_tables.py`; `tests/store/test_store.py` checks the migrated database
    has every table and column `_tables.py` declares, on SQLite and PostgreSQL.
 4. `Store(url).migrate()` applies it; nothing else is needed (no alembic.ini at the root).
 """

@@ -16,28 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from support.commands import Cli
+from support.database import BACKENDS, POSTGRES_URL, Snapshot
 
 from contract.settings import get_settings
 from store import Store
-
-POSTGRES_URL = os.environ.get(
-    "AEF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-).replace("postgresql+psycopg://", "postgresql://")
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-Snapshot = dict[str, object]
 
 
 @pytest.fixture(autouse=True)
@@ -87,26 +77,6 @@ def store(database_url: str) -> Iterator[Store]:
     with Store(database_url) as opened:
         opened.migrate()
         yield opened
-
-
-@dataclass(frozen=True)
-class Cli:
-    """`aeforecast` as a real subprocess, as an operator runs it."""
-
-    database_url: str
-    cwd: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AEF_")}
-        env.update(AEF_DATABASE_URL=self.database_url, AEF_MODEL_DIR=str(self.cwd / "models"))
-        return env
-
-    def __call__(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "aeforecast.cli", *args]
-        return subprocess.run(
-            command, cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=timeout
-        )
 
 
 @pytest.fixture
