@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "backtest": "Rolling-origin backtest: forecasts, metrics and an HTML report.",
     "serve": "Run the REST API.",
     "keys": "Manage API keys.",
+    "runs": "List forecast runs; withdraw a bad one; choose which one is served.",
     "thresholds": "Load capacity thresholds from a TOML file; list them.",
 }
 

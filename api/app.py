@@ -71,8 +71,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.from_settings(settings)
         app.state.store = store
-        app.state.serving = ServingCache(store, refresh_seconds)
-        app.state.admissions = ServingCache(store, refresh_seconds, "admissions")
+        stale = settings.stale_after_days
+        app.state.serving = ServingCache(store, refresh_seconds, stale_after_days=stale)
+        app.state.admissions = ServingCache(store, refresh_seconds, "admissions", stale)
         app.state.keys = KeyCache(store, key_ttl_seconds)
         app.state.drivers = DriverCache(store)
         app.state.scenarios = ScenarioEngine(store, settings.model_dir)

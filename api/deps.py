@@ -214,8 +214,10 @@ def served_forecast(snapshot: Snapshot, code: str) -> tuple[RunInfo, TrustForeca
         raise no_run(snapshot.target)
     served = snapshot.forecasts.get(code)
     if served is None:
+        left_out = snapshot.served.get(code)
+        why = f": {left_out.reason}" if left_out is not None and left_out.reason else ""
         raise NoForecastError(f"the served {snapshot.target} run {snapshot.run.run_id} has no "
-                              f"forecast for {code}")
+                              f"forecast for {code}{why}")
     return snapshot.run, served
 
 

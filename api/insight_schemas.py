@@ -76,6 +76,9 @@ class Alerts(BaseModel):
     thresholds: list[AlertThreshold]
     alerts: list[Alert]
     note: str | None = Field(default=None, description="Why there can be no alerts, if so.")
+    data_to: date | None = Field(default=None, description="The last actual the run used.")
+    stale: bool = Field(default=False, description="`data_to` is more than AEF_STALE_AFTER_DAYS "
+                        "before today: these alerts come from old data.")
 
 
 class ScenarioTemperature(BaseModel):

@@ -6,6 +6,9 @@
     aef_forecast_run_info{run_id,model,as_of}                1 for the served run
     aef_live_mae / aef_live_coverage80 / aef_live_coverage95 {trust_code,horizon}
     aef_live_drift{trust_code,horizon}                       1 where live error left its range
+    aef_data_age_days{trust_code}                            days from a served trust's last
+                                                             actual to today (at most
+                                                             MAX_AGE_SERIES trusts)
 
 Routes are labelled by their template (`/v1/trusts/{trust_code}/forecast`), so the series stay
 few whatever the URLs. Live accuracy is exported for a handful of horizons only (LIVE_HORIZONS),
@@ -20,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -28,6 +31,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 LIVE_HORIZONS = (1, 7, 14, 28, 42)
+MAX_AGE_SERIES = 1_000  # bounded whatever a run holds; the stalest trusts first
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -56,6 +60,7 @@ class ServedState:
 
     run: RunGauge | None = None
     live: list[LiveAccuracy] = field(default_factory=list)
+    data_to: dict[str, date] = field(default_factory=dict)  # the served run's trusts
 
 
 class _StateCollector(Collector):
@@ -75,7 +80,18 @@ class _StateCollector(Collector):
             info.add_metric([state.run.run_id, state.run.model, state.run.as_of], 1.0)
         yield age
         yield info
+        yield _data_age(state.data_to, self._now().date())
         yield from _live_families(state.live)
+
+
+def _data_age(data_to: dict[str, date], today: date) -> Metric:
+    family = GaugeMetricFamily(
+        "aef_data_age_days", "Days from a served trust's last actual to today (stale when over "
+        "AEF_STALE_AFTER_DAYS).", labels=["trust_code"])
+    ages = sorted(((today - day).days, code) for code, day in data_to.items())
+    for age, code in sorted(ages[-MAX_AGE_SERIES:], key=lambda item: item[1]):
+        family.add_metric([code], float(age))
+    return family
 
 
 def _live_families(rows: list[LiveAccuracy]) -> Iterator[Metric]:

@@ -4,23 +4,29 @@ parameters, CSV negotiation and ETags for cheap polling."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Query
 
 from api.schemas import MAX_DAYS
+from api.serving import Snapshot, TrustForecast
+from contract.errors import InputError
 from store.served import DAY_FIELDS
 
 CSV_TYPE = "text/csv; charset=utf-8"
-CSV_HEADER = ",".join(["trust_code", "date", *DAY_FIELDS])
+FRESHNESS_COLUMNS = ("data_to", "stale")  # on every CSV row: a spreadsheet loses the headers
+CSV_HEADER = ",".join(["trust_code", "date", *DAY_FIELDS, *FRESHNESS_COLUMNS])
 UNAVAILABLE_HEADER = "X-Database-Unavailable-Since"
 CACHE_CONTROL = "private, no-cache"  # keep it, but ask again with If-None-Match (a 304 is cheap)
 
 Start = Annotated[
     date | None,
     Query(
-        description="First day to return, YYYY-MM-DD; default tomorrow.", examples=["2024-12-03"]
+        description="First day to return, YYYY-MM-DD; default tomorrow. Today is served when "
+                    "the run covers it (a run on data through yesterday does).",
+        examples=["2024-12-03"]
     ),
 ]
 Days = Annotated[
@@ -67,3 +73,43 @@ def matches(if_none_match: str | None, tag: str) -> bool:
         return False
     candidates = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     return "*" in candidates or tag in candidates
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh the data behind one served forecast is, judged against today's clock."""
+
+    data_to: date | None
+    stale: bool
+
+    def fields(self) -> dict[str, object]:
+        return {"data_to": None if self.data_to is None else self.data_to.isoformat(),
+                "stale": self.stale}
+
+    def headers(self) -> dict[str, str]:
+        return {"X-Data-To": "" if self.data_to is None else self.data_to.isoformat(),
+                "X-Data-Stale": "true" if self.stale else "false"}
+
+    def csv_suffix(self) -> str:
+        data_to = "" if self.data_to is None else self.data_to.isoformat()
+        return f",{data_to},{str(self.stale).lower()}"
+
+
+def freshness(snapshot: Snapshot, code: str) -> Freshness:
+    return Freshness(snapshot.data_to(code), snapshot.is_stale(code))
+
+
+def window(snapshot: Snapshot, served: TrustForecast, code: str, start: date | None, days: int
+           ) -> tuple[date, int]:
+    """The first day asked for (default tomorrow) and its offset in the served days; a range
+    outside them is a 422 that says what the run holds and, when stale, how old its data is."""
+    first = start or date.today() + timedelta(days=1)
+    offset = (first - served.first).days
+    if offset < 0 or offset + days > len(served.days_json):
+        note = ""
+        if snapshot.is_stale(code):
+            note = (f" (its data ends {snapshot.data_to(code)}: stale; run the batch on newer "
+                    "data)")
+        raise InputError(f"start/days: the served run forecasts {code} from {served.first} to "
+                         f"{served.last}{note}; ask for days within that range")
+    return first, offset

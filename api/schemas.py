@@ -52,6 +52,7 @@ class Ready(BaseModel):
     run_id: str = Field(examples=[_RUN_ID])
     as_of: date
     run_age_seconds: float
+    data_to: date | None = Field(default=None, description="The newest last actual in the run.")
 
 
 class TrustSummary(BaseModel):
@@ -63,6 +64,15 @@ class TrustSummary(BaseModel):
     model_version: str | None = None
     first_date: date | None = Field(description="The first day forecast.")
     last_date: date | None = Field(description="The last day forecast.")
+    status: str | None = Field(
+        default=None, description="How the run served it: `ok`, `fallback`, or `stale` (left "
+        "out: its data ended too long before the run's as-of).")
+    reason: str | None = Field(default=None, description="Why it fell back or was left out.")
+    data_to: date | None = Field(
+        default=None, description="The last day of actual data the run used for this trust.")
+    stale: bool = Field(
+        default=False, description="True when `data_to` is more than AEF_STALE_AFTER_DAYS "
+        "(default 3) before today: the feed stopped; do not plan on this as current.")
 
 
 class TrustList(BaseModel):
@@ -95,6 +105,11 @@ class Forecast(BaseModel):
     target: Literal["attendances", "admissions"] = Field(
         default="attendances",
         description="What the numbers count: type 1 attendances, or emergency admissions via A&E.")
+    data_to: date | None = Field(
+        default=None, description="The last day of actual data the run used for this trust.")
+    stale: bool = Field(
+        default=False, description="True when `data_to` is more than AEF_STALE_AFTER_DAYS "
+        "(default 3) before today: the feed stopped; do not plan on this as current.")
     days: list[ForecastDay]
 
 
@@ -153,7 +168,8 @@ _ERROR_TEXT: dict[int, tuple[str, str, str]] = {
           "`Retry-After` seconds.", "rate_limited",
           "too many requests from key abcdefgh: at most 300 at once and 600 a minute; "
           "retry after 1 s"),
-    503: ("The database cannot be reached (or, for /readyz, no forecast run exists yet).",
+    503: ("The database cannot be reached (or, for /readyz, no forecast run exists yet, or "
+          "every trust's data is stale).",
           "store_unavailable", "the database is unavailable; try again shortly"),
 }
 

@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
@@ -56,6 +56,7 @@ class TrustForecast:
     days_json: list[bytes]
     days_csv: list[str]
     values: list[tuple[float, ...]]  # DAY_FIELDS per day, for exceedance and alerts
+    data_to: date | None = None  # the last actual the run used for this trust
 
     @property
     def last(self) -> date:
@@ -83,6 +84,34 @@ class Snapshot:
     unavailable_since: datetime | None = None  # the database stopped answering: served from memory
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     target: Target = DEFAULT_TARGET
+    served: dict[str, ServedTrustRow] = field(default_factory=dict)  # every trust of the run
+    stale_after_days: int = 3
+
+    def data_to(self, code: str) -> date | None:
+        """The last actual the served run used for `code`: recorded per trust since 0007;
+        for an older run, the newest data it used (its metadata), else its as-of."""
+        row = self.served.get(code)
+        if row is not None and row.data_to is not None:
+            return row.data_to
+        if self.run is None:
+            return None
+        last = self.run.metadata.get("data", {}).get("last_date")
+        return date.fromisoformat(str(last)) if last else self.run.as_of
+
+    def is_stale(self, code: str, today: date | None = None) -> bool:
+        """Data ending more than `stale_after_days` before today's date on the clock."""
+        data_to = self.data_to(code)
+        return data_to is None or ((today or date.today()) - data_to).days > self.stale_after_days
+
+    def is_stale_everywhere(self, today: date | None = None) -> bool:
+        """Every trust of the served run is stale: the store as a whole stopped."""
+        codes = list(self.served or self.forecasts)
+        return bool(codes) and all(self.is_stale(c, today) for c in codes)
+
+    def newest_data_to(self) -> date | None:
+        """The newest last actual among the run's trusts (readiness judges the store by it)."""
+        known = [d for d in (self.data_to(c) for c in self.served or self.forecasts) if d]
+        return max(known) if known else None
 
     @property
     def generated_at(self) -> str | None:
@@ -103,10 +132,11 @@ class ServingCache:
     """The served run of one target (attendances or admissions)."""
 
     def __init__(self, store: Store, refresh_seconds: float = 1.0,
-                 target: Target = DEFAULT_TARGET) -> None:
+                 target: Target = DEFAULT_TARGET, stale_after_days: int = 3) -> None:
         self.store = store
         self.refresh_seconds = refresh_seconds
         self.target = target
+        self.stale_after_days = stale_after_days
         self._snapshot: Snapshot | None = None
         self._pending = _Pending()
 
@@ -164,10 +194,7 @@ class ServingCache:
                 raise
             log.warning("cannot refresh the served run; serving the one in memory", exc_info=True)
             since = previous.unavailable_since or datetime.now(UTC)
-            snap = Snapshot(
-                previous.run, previous.forecasts, previous.trusts, time.monotonic(), since,
-                previous.nodes, self.target,
-            )
+            snap = replace(previous, checked_at=time.monotonic(), unavailable_since=since)
         self._snapshot = snap
         return snap
 
@@ -177,9 +204,11 @@ class ServingCache:
         version = served_version(self.store, self.target)
         if previous is not None and _run_id(previous.run) == version.run_id:
             run, forecasts, nodes = previous.run, previous.forecasts, previous.nodes
+            served = previous.served
         else:
             run = latest_complete_run(self.store, self.target)
-            forecasts = {} if run is None else _forecasts(*run_days(self.store, run.run_id))
+            served, days = ({}, []) if run is None else run_days(self.store, run.run_id)
+            forecasts = _forecasts(served, days)
             nodes = {} if run is None else _nodes(run_nodes(self.store, run.run_id))
             if run is not None:
                 log.info("serving %s forecast run %s (%d trusts)", self.target, run.run_id,
@@ -191,11 +220,16 @@ class ServingCache:
             trusts = frozenset(self.store.trust_codes())
             trusts |= frozenset(forecasts)
             trusts -= {code for code, node in nodes.items() if node.level != "trust"}
-        if run is not None:
+        snap = Snapshot(run, forecasts, trusts, time.monotonic(), nodes=nodes, target=self.target,
+                        served=served, stale_after_days=self.stale_after_days)
+        if run is not None and self.target == DEFAULT_TARGET:  # one set of series per process
             self._pending.served.run = RunGauge(
                 run.run_id, run.model, run.as_of.isoformat(), run.completed_at
             )
-        return Snapshot(run, forecasts, trusts, time.monotonic(), nodes=nodes, target=self.target)
+            codes = [c for c in snap.served if nodes.get(c, NodeInfo("trust", ())).level == "trust"]
+            self._pending.served.data_to = {
+                c: d for c in codes if (d := snap.data_to(c)) is not None}
+        return snap
 
 
 def _run_id(run: RunInfo | None) -> str | None:
@@ -213,7 +247,7 @@ def _forecasts(served: dict[str, ServedTrustRow], rows: list[ServedDayRow]
         meta = served.get(code)
         result[code] = _encode(
             code, series, meta.model if meta else "", meta.model_version if meta else None,
-            meta.status if meta else "ok",
+            meta.status if meta else "ok", meta.data_to if meta else None,
         )
     return result
 
@@ -234,7 +268,7 @@ def _nodes(rows: list[tuple[str, str, str | None]]) -> dict[str, NodeInfo]:
 
 def _encode(
     code: str, series: list[tuple[date, tuple[float, ...]]], model: str, version: str | None,
-    status: str,
+    status: str, data_to: date | None = None,
 ) -> TrustForecast:
     first = series[0][0]
     by_day = {day: values for day, values in series}
@@ -249,7 +283,8 @@ def _encode(
         days_json.append(json.dumps(item, separators=(",", ":")).encode())
         days_csv.append(",".join([code, day.isoformat(), *map(repr, values)]))
         numbers.append(values)
-    return TrustForecast(code, model, version, status, first, days_json, days_csv, numbers)
+    return TrustForecast(code, model, version, status, first, days_json, days_csv, numbers,
+                         data_to)
 
 
 async def _in_thread(work: Callable[[], T]) -> T:

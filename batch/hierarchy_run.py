@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from batch._pause import pause_at
+from batch.freshness import last_actuals
 from batch.inputs import BatchInputs
 from batch.modelling import RETRAIN_AFTER_DAYS
 from batch.registry import ModelRegistry, ModelVersion, TrainingWindow, artefact_name
@@ -36,7 +37,7 @@ from forecast.hierarchy.model import HierarchicalForecaster
 from forecast.hierarchy.structure import Hierarchy, structure_for
 from forecast.protocol import Forecaster, ModelInput, ModelName
 from forecast.targets import DEFAULT_TARGET, Target
-from store.run_log import TRUST_ROW_COLUMNS, RunLog, RunRows
+from store.run_log import TRUST_ROW_SCHEMA, RunLog, RunRows
 from store.runs import RunId
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,10 @@ def make_run(runs: RunLog, registry: ModelRegistry, inputs: BatchInputs, mapping
         raise ModelError(f"the hierarchical forecast has {forecast.height} rows, expected "
                          f"{len(hierarchy)} nodes x {inputs.horizon} days")
     name = None if version is None else version.version_id
+    data_to = last_actuals(nodes.attendances)  # each node's own last complete day
     trusts = pl.DataFrame(
-        [(n.code, model.name, name, "ok", None) for n in hierarchy.nodes],
-        schema=TRUST_ROW_COLUMNS, orient="row")
+        [(n.code, model.name, name, "ok", None, data_to.get(n.code)) for n in hierarchy.nodes],
+        schema=TRUST_ROW_SCHEMA, orient="row")
     metadata: dict[str, Any] = {
         "model": f"hierarchy-{engine}", "target": target, "model_version": name,
         "hierarchy": model.describe(),

@@ -6,7 +6,9 @@ Order matters for the promises made to readers and operators:
 3. the model dir is checked writable *before* training, so an unwritable one fails fast;
 4. the run is recorded 'running', then rows + 'complete' are written in one transaction:
    readers see the previous complete run until that commit, the new one after it;
-5. a trust the model cannot serve gets a fallback, recorded with its reason; the run completes.
+5. a trust the model cannot serve gets a fallback, recorded with its reason; the run completes;
+6. a trust whose data ends more than `stale_after_days` before the as-of is left out of the run
+   (`batch.freshness`), recorded with its reason: old data is never dressed up as current.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ import polars as pl
 
 from batch import hierarchy_run
 from batch._pause import pause_at
+from batch.freshness import (
+    DEFAULT_STALE_AFTER_DAYS,
+    Freshness,
+    assess,
+    only_trusts,
+    with_freshness,
+    without,
+)
 from batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
 from batch.modelling import (
     ModelChoice,
@@ -44,7 +54,7 @@ from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
 from forecast.targets import DEFAULT_TARGET, TARGETS, Target
 from store import Store
 from store.hierarchy import read_hierarchy
-from store.run_log import TRUST_ROW_COLUMNS, RunLog, RunRows
+from store.run_log import TRUST_ROW_SCHEMA, RunLog, RunRows
 from store.runs import RunId, latest_complete_run
 
 if TYPE_CHECKING:
@@ -63,6 +73,7 @@ class BatchOptions:
     retrain: RetrainPolicy = "auto"
     model: ModelName = DEFAULT_MODEL
     target: Target = DEFAULT_TARGET
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS
 
     @property
     def artefact(self) -> str:
@@ -79,10 +90,11 @@ class BatchResult:
     fallbacks: dict[TrustCode, str] = field(default_factory=dict)
     model_version: str | None = None
     retrained: bool = False
+    stale: dict[TrustCode, str] = field(default_factory=dict)  # left out: data too old
 
     @property
     def ok(self) -> bool:
-        return not self.fallbacks
+        return not self.fallbacks and not self.stale
 
 
 @dataclass(frozen=True)
@@ -133,9 +145,12 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
         if inputs is None:
             raise NotFoundError(f"no {options.target} stored on or before {options.as_of} in "
                                 f"{store.url}")
+        fresh = assess(inputs.data.attendances, options.as_of, options.stale_after_days)
+        for code, reason in sorted(fresh.stale.items()):
+            log.warning("%s is stale: %s", code, reason, extra={"fields": {"trust": code}})
         mapping = read_hierarchy(store)
-        result = (_single_batch(night, inputs) if mapping is None
-                  else _hierarchy_batch(night, inputs, mapping))
+        result = (_single_batch(night, inputs, fresh) if mapping is None
+                  else _hierarchy_batch(night, inputs, mapping, fresh))
         if not result.reused:
             log.info("run %s complete in %.1f s", result.run_id, time.monotonic() - started,
                      extra={"fields": {"run_id": result.run_id, "trusts": result.n_trusts,
@@ -143,14 +158,15 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
         return result
 
 
-def _single_batch(night: Night, inputs: BatchInputs) -> BatchResult:
-    """Every trust forecast by one model (fallbacks where it cannot), in one run."""
+def _single_batch(night: Night, inputs: BatchInputs, fresh: Freshness) -> BatchResult:
+    """Every trust with fresh data forecast by one model (fallbacks where it cannot), in one
+    run; the stale ones recorded in it, not forecast."""
     options = night.options
     existing = night.runs.find_complete(options.as_of, inputs.fingerprint, options.model,
                                         options.horizon, options.target)
     if existing is not None:
         log.info("run %s already holds these forecasts; nothing to do", existing)
-        return BatchResult(existing, reused=True)
+        return BatchResult(existing, reused=True, stale=fresh.stale)
     choice = choose_model(night.registry, options.artefact, options.retrain, options.as_of,
                           options.horizon)
     if choice.retrain:
@@ -160,15 +176,17 @@ def _single_batch(night: Night, inputs: BatchInputs) -> BatchResult:
         fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason},
         target=options.target)
     try:
-        return _make_run(night, inputs, choice, run_id)
+        return _make_run(night, inputs, choice, run_id, fresh)
     except BaseException as exc:
         night.fail_quietly(run_id, exc)
         raise
 
 
-def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame) -> BatchResult:
+def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame,
+                     fresh: Freshness) -> BatchResult:
     """Every node of the stored hierarchy that reports the target, reconciled, in one run
-    (`hierarchy_run`)."""
+    (`hierarchy_run`). A stale trust stays in (its parents' sums need it), recorded with its
+    `data_to`, so the API flags it; the batch names it and exits non-zero all the same."""
     options = night.options
     inputs = replace(inputs, fingerprint=hierarchy_run.mapping_fingerprint(
         inputs.fingerprint, mapping))
@@ -177,7 +195,7 @@ def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame) -
                                         options.horizon, options.target)
     if existing is not None:
         log.info("run %s already holds these forecasts; nothing to do", existing)
-        return BatchResult(existing, reused=True)
+        return BatchResult(existing, reused=True, stale=fresh.stale)
     run_id = night.runs.begin(as_of=options.as_of, horizon=options.horizon, model=model,
                               fingerprint=inputs.fingerprint, target=options.target)
     night.report("model", f"forecasting {options.target} at every node of the hierarchy with "
@@ -190,14 +208,15 @@ def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame) -
         night.fail_quietly(run_id, exc)
         raise
     return BatchResult(run_id, False, n_nodes, {},
-                       None if version is None else version.version_id, retrained)
+                       None if version is None else version.version_id, retrained, fresh.stale)
 
 
-def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: RunId
-              ) -> BatchResult:
+def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: RunId,
+              fresh: Freshness) -> BatchResult:
     options, cluster = night.options, night.cluster
+    inputs = without(inputs, list(fresh.stale))
     served_trusts, short = model_trusts(inputs)
-    data = _only(inputs.data, served_trusts)
+    data = only_trusts(inputs.data, served_trusts)
     night.report("model", f"{'training' if choice.retrain else 'loading'} {options.model} "
                           f"({choice.reason})")
     in_use = obtain_model(night.registry, options.model, choice, inputs, data,
@@ -209,7 +228,9 @@ def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: Ru
     finally:
         close(in_use.model)
     night.report("store", f"storing run {run_id}")
+    served = replace(served, trusts=with_freshness(served.trusts, fresh))
     metadata = _metadata(options, inputs, in_use, served)
+    metadata["stale_trusts"] = fresh.stale
     if cluster is not None:
         metadata["dask"] = cluster.describe()
     night.runs.complete(run_id, RunRows(served.forecasts, served.trusts, served.drivers),
@@ -218,7 +239,7 @@ def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: Ru
     _retain(night, in_use)
     return BatchResult(run_id, False, len(inputs.trusts), served.fallbacks,
                        None if in_use.version is None else in_use.version.version_id,
-                       in_use.retrained)
+                       in_use.retrained, fresh.stale)
 
 
 def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data: ModelInput,
@@ -238,8 +259,8 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
         drivers.append(explain_quietly(in_use.model, data, good))
         problems.update(failed)
     version = None if in_use.version is None else in_use.version.version_id
-    rows: list[tuple[str, str, str | None, str, str | None]] = [
-        (c, model_name, version, "ok", None) for c in served_trusts if c not in problems
+    rows: list[tuple[str, str, str | None, str, str | None, date | None]] = [
+        (c, model_name, version, "ok", None, None) for c in served_trusts if c not in problems
     ]
     for code, reason in sorted(problems.items()):
         log.warning("%s falls back: %s", code, reason, extra={"fields": {"trust": code}})
@@ -247,8 +268,8 @@ def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data:
         fallback = fallback_forecast(history, inputs.as_of, inputs.horizon)
         frames.append(fallback.forecast)
         drivers.append(baseline_drivers(history, fallback.forecast))
-        rows.append((code, fallback.model, None, "fallback", reason))
-    trusts = pl.DataFrame(rows, schema=TRUST_ROW_COLUMNS, orient="row")
+        rows.append((code, fallback.model, None, "fallback", reason, None))
+    trusts = pl.DataFrame(rows, schema=TRUST_ROW_SCHEMA, orient="row")
     return Served(pl.concat(frames).sort("trust_code", "date"), trusts.sort("trust_code"),
                   problems, pl.concat(drivers).sort("trust_code", "date"))
 
@@ -293,7 +314,3 @@ def _retain(night: Night, in_use: ModelInUse) -> None:
         return
     night.runs.mark_versions_removed([v.version_id for v in removed])
 
-
-def _only(data: ModelInput, trusts: list[TrustCode]) -> ModelInput:
-    attendances = data.attendances.filter(pl.col("trust_code").is_in(trusts))
-    return ModelInput(attendances, data.temperature, data.nations)

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         default=600, ge=0, description="API requests a minute per key (per worker); 0: no limit")
     rate_limit_burst: int = Field(
         default=300, ge=1, description="API requests a key may make at once before the limit")
+    stale_after_days: int = Field(
+        default=3, ge=0, le=366,
+        description="A trust's data ending more days than this before today (before the run's "
+                    "as-of, in the batch) is stale: flagged when served, left out of a batch")
     thresholds_file: Path | None = Field(
         default=None, description="TOML of capacity thresholds for `aeforecast thresholds load`")
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from contract.errors import ModelError
 from features.calendar import CALENDAR_COLUMNS, DEFAULT_NATION, calendar_frame
 from features.config import DEFAULT_FEATURES, FeatureConfig
 from features.history import PROFILE_COLUMNS, daily_grid, history_frame
@@ -58,7 +59,9 @@ def prepare(
     """Everything the rows need, from actuals dated <= `end` only."""
     actuals = attendances.filter(pl.col("date") <= end)
     start = actuals["date"].min()
-    assert isinstance(start, date), "prepare() needs at least one actual"
+    if not isinstance(start, date):  # a foreseeable condition, said in words, not a traceback
+        raise ModelError(f"no actuals on or before {end} to build features from: ingest data "
+                         "for that period, or forecast from a later date")
     trusts = sorted(actuals["trust_code"].unique().to_list())
     horizon_end = end + timedelta(days=max_horizon)
     exogenous = _exogenous(trusts, start, horizon_end, temperature, nations or {}, config)

@@ -50,8 +50,8 @@ ingests = sa.Table(
 
 # --- 0002: model registry, forecast runs, live accuracy, API keys -------------------------------
 
-RUN_STATUSES = ("running", "complete", "failed")
-TRUST_STATUSES = ("ok", "fallback")
+RUN_STATUSES = ("running", "complete", "failed", "withdrawn")
+TRUST_STATUSES = ("ok", "fallback", "stale")  # stale: left out, its data too old
 KEY_SCOPES = ("read", "write", "admin")
 
 model_versions = sa.Table(
@@ -81,6 +81,10 @@ forecast_runs = sa.Table(
     sa.Column("data_fingerprint", sa.String(64), nullable=False),
     sa.Column("metadata", sa.Text(), nullable=False, server_default="{}"),  # JSON
     sa.Column("target", sa.String(16), nullable=False, server_default="attendances"),
+    # 0007: `aeforecast runs withdraw` / `runs serve` (store.run_choice)
+    sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("withdrawn_reason", sa.Text(), nullable=True),
+    sa.Column("served_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 run_trusts = sa.Table(
@@ -92,6 +96,7 @@ run_trusts = sa.Table(
     sa.Column("model_version", sa.String(64), nullable=True),  # None: a fallback fitted inline
     sa.Column("status", sa.String(16), nullable=False),  # TRUST_STATUSES
     sa.Column("reason", sa.Text(), nullable=True),  # why it fell back
+    sa.Column("data_to", sa.Date(), nullable=True),  # 0007: the last actual used
 )
 
 run_forecasts = sa.Table(

@@ -33,7 +33,11 @@ from store import _tables as t
 from store.runs import RunId
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
-TRUST_ROW_COLUMNS = ["trust_code", "model", "model_version", "status", "reason"]
+TRUST_ROW_SCHEMA: dict[str, pl.DataType] = {
+    "trust_code": pl.String(), "model": pl.String(), "model_version": pl.String(),
+    "status": pl.String(), "reason": pl.String(), "data_to": pl.Date(),
+}
+TRUST_ROW_COLUMNS = list(TRUST_ROW_SCHEMA)
 BATCH_LOCK = 7_412_003  # pg_advisory_lock key (with the schema's hash) held for a whole run
 LOCK_WAIT_S = 10.0  # a batch just killed may hold the lock until its server session notices
 
@@ -181,7 +185,10 @@ class RunLog:
         runs = t.forecast_runs
         forecast_rows = rows.forecasts.select(FORECAST_ROW_COLUMNS).with_columns(
             run_id=pl.lit(run_id))
-        trust_rows = rows.trusts.select(TRUST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
+        trusts = rows.trusts
+        if "data_to" not in trusts.columns:  # a caller that does not know each trust's data end
+            trusts = trusts.with_columns(data_to=pl.lit(None, dtype=pl.Date()))
+        trust_rows = trusts.select(TRUST_ROW_COLUMNS).with_columns(run_id=pl.lit(run_id))
         with self.store.transaction() as conn:
             if model_version is not None:
                 _record_version(conn, model_version)

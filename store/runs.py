@@ -33,6 +33,7 @@ RUN_TRUST_SCHEMA: dict[str, pl.DataType] = {
     "model_version": pl.String(),
     "status": pl.String(),
     "reason": pl.String(),
+    "data_to": pl.Date(),
 }
 LIVE_ACCURACY_SCHEMA: dict[str, pl.DataType] = {
     "trust_code": pl.String(),
@@ -66,18 +67,36 @@ class RunInfo:
 
 
 def latest_complete_run(store: Store, target: Target = DEFAULT_TARGET) -> RunInfo | None:
-    """The run the service serves for `target`: the newest as-of, then the newest completion;
-    None if none."""
+    """The run the service serves for `target` (`served_run_id`); None if none."""
     runs = t.forecast_runs
-    stmt = (
-        sa.select(runs)
-        .where(runs.c.status == "complete", runs.c.target == target)
-        .order_by(runs.c.as_of.desc(), runs.c.completed_at.desc(), runs.c.run_id.desc())
-        .limit(1)
-    )
     with store.transaction(write=False) as conn:
-        row = conn.execute(stmt).mappings().first()
-        return None if row is None else _run_info(conn, row)
+        run_id = served_run_id(conn, target)
+        if run_id is None:
+            return None
+        row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).mappings().one()
+        return _run_info(conn, row)
+
+
+def served_run_id(conn: sa.Connection, target: Target) -> RunId | None:
+    """The one rule for which run is served, among complete runs of `target` (a withdrawn run
+    is no longer complete): the run chosen by `aeforecast runs serve`, until a run completes
+    after that choice; otherwise the newest as-of, then the newest completion. A run for an
+    older as-of made later is therefore served only when chosen, never silently."""
+    runs = t.forecast_runs
+    complete = sa.and_(runs.c.status == "complete", runs.c.target == target)
+    chosen = conn.execute(
+        sa.select(runs.c.run_id, runs.c.served_at).where(complete, runs.c.served_at.is_not(None))
+        .order_by(runs.c.served_at.desc()).limit(1)).first()
+    if chosen is not None:
+        newer = conn.scalar(sa.select(runs.c.run_id).where(
+            complete, runs.c.completed_at > chosen.served_at).limit(1))
+        if newer is None:
+            return str(chosen.run_id)
+    run_id = conn.scalar(
+        sa.select(runs.c.run_id).where(complete)
+        .order_by(runs.c.as_of.desc(), runs.c.completed_at.desc(), runs.c.run_id.desc())
+        .limit(1))
+    return None if run_id is None else str(run_id)
 
 
 def get_run(store: Store, run_id: RunId) -> RunInfo:
@@ -122,7 +141,8 @@ def run_trusts(store: Store, run_id: RunId) -> pl.DataFrame:
     """RUN_TRUST_SCHEMA: every trust of a complete run, how it was served; sorted by trust."""
     rt, runs = t.run_trusts, t.forecast_runs
     stmt = (
-        sa.select(rt.c.trust_code, rt.c.model, rt.c.model_version, rt.c.status, rt.c.reason)
+        sa.select(rt.c.trust_code, rt.c.model, rt.c.model_version, rt.c.status, rt.c.reason,
+                  rt.c.data_to)
         .join(runs, runs.c.run_id == rt.c.run_id)
         .where(rt.c.run_id == run_id, runs.c.status == "complete")
         .order_by(rt.c.trust_code)

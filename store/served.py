@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from forecast.targets import Target
 from store import Store
 from store import _tables as t
-from store.runs import RunId
+from store.runs import RunId, served_run_id
 
 DAY_FIELDS = ("point", "lo80", "hi80", "lo95", "hi95")
 ServedDayRow = tuple[str, date, tuple[float, ...]]  # trust, date, DAY_FIELDS
@@ -26,7 +26,9 @@ class ServedTrustRow:
 
     model: str
     model_version: str | None
-    status: str
+    status: str  # ok, fallback, or stale (left out: no days)
+    reason: str | None = None
+    data_to: date | None = None  # the last actual used; None for runs made before 0007
 
 
 @dataclass(frozen=True)
@@ -38,17 +40,10 @@ class ServedVersion:
 
 
 def served_version(store: Store, target: Target) -> ServedVersion:
-    """The run the service serves for `target` (the order of `store.runs.latest_complete_run`)
+    """The run the service serves for `target` (`store.runs.served_run_id`)
     and how many trusts are known (they are never deleted, so the count tells)."""
-    runs = t.forecast_runs
-    latest = (
-        sa.select(runs.c.run_id)
-        .where(runs.c.status == "complete", runs.c.target == target)
-        .order_by(runs.c.as_of.desc(), runs.c.completed_at.desc(), runs.c.run_id.desc())
-        .limit(1)
-    )
     with store.transaction(write=False) as conn:
-        run_id = conn.execute(latest).scalar()
+        run_id = served_run_id(conn, target)
         n_trusts = conn.execute(sa.select(sa.func.count()).select_from(t.trusts)).scalar()
     return ServedVersion(run_id, int(n_trusts or 0))
 
@@ -59,9 +54,11 @@ def run_days(store: Store, run_id: RunId) -> tuple[dict[str, ServedTrustRow], li
     rt, f = t.run_trusts, t.run_forecasts
     with store.transaction(write=False) as conn:
         served = {
-            code: ServedTrustRow(model, version, status)
-            for code, model, version, status in conn.execute(
-                sa.select(rt.c.trust_code, rt.c.model, rt.c.model_version, rt.c.status)
+            code: ServedTrustRow(model, version, status, reason,
+                                 None if data_to is None else _as_date(data_to))
+            for code, model, version, status, reason, data_to in conn.execute(
+                sa.select(rt.c.trust_code, rt.c.model, rt.c.model_version, rt.c.status,
+                          rt.c.reason, rt.c.data_to)
                 .where(rt.c.run_id == run_id))
         }
         rows = conn.execute(

@@ -2,10 +2,11 @@
 
 Exit codes: 0 the run is stored and every trust was forecast by the model (or an identical run
 already existed: its id is printed, nothing is stored); 1 the run is stored and complete but at
-least one trust was served by a fallback (see the run's trusts), or the batch failed and stored
-nothing; 2 bad usage. The run id is printed on stdout whenever a run is served. Where admissions
-are stored, a second run forecasts them (`admissions run <id>` on stderr); the attendances run is
-stored first and stands whatever happens to the admissions one.
+least one trust was served by a fallback or left out because its data is stale (each named on
+stderr), or the batch failed and stored nothing; 2 bad usage or input (an --as-of past the end
+of the data, among others). The run id is printed on stdout whenever a run is served. Where
+admissions are stored, a second run forecasts them (`admissions run <id>` on stderr); the
+attendances run is stored first and stands whatever happens to the admissions one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from aeforecast.commands.ingest import iso_date
 
 if TYPE_CHECKING:
     from batch.runner import Progress
+    from store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Idempotent: a rerun for the same as-of date, data, model and horizon prints the "
         "existing run id and exits 0. Exit 1 when the run was stored complete but a trust was "
         "served by a fallback (seasonal naive, or a flat mean) because the model could not "
-        "forecast it; exit 1 also when the batch failed, in which case nothing was stored and "
-        "the previous run is still served."
+        "forecast it, or left out because its data ends more than AEF_STALE_AFTER_DAYS "
+        "(default 3) before the as-of date while other trusts' data reaches it; exit 1 also "
+        "when the batch failed, in which case nothing was stored and the previous run is still "
+        "served. Exit 2 for bad usage, and for an --as-of more than AEF_STALE_AFTER_DAYS after "
+        "the newest data."
     )
     parser.add_argument("--horizon", type=_horizon, default=42, metavar="DAYS",
                         help="days to forecast after the as-of date (default 42)")
     parser.add_argument("--as-of", type=iso_date, default=None, metavar="DATE",
-                        help="use actuals up to this day, forecast the days after (default today)")
+                        help="use actuals up to this day, forecast the days after (default: the "
+                             "newest day in the data, so data through yesterday forecasts today)")
     parser.add_argument("--retrain", choices=["auto", "always", "never"], default="auto",
                         help=RETRAIN_HELP)
     parser.add_argument("--no-admissions", dest="admissions", action="store_false",
@@ -71,12 +77,13 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     model = args.model or DEFAULT_MODEL
     build_models([model])  # an unknown name is bad usage (exit 2), before anything is touched
-    options = BatchOptions(as_of=args.as_of or date.today(), horizon=args.horizon,
-                           retrain=args.retrain, model=model)
     registry = ModelRegistry(settings.model_dir)
     with _terminate_gracefully(), Store.from_settings(settings) as store, \
             _progress() as report, cluster_for(args.dask) as cluster:
         store.migrate()
+        options = BatchOptions(as_of=args.as_of or _default_as_of(store), horizon=args.horizon,
+                               retrain=args.retrain, model=model,
+                               stale_after_days=settings.stale_after_days)
         result = run_batch(store, registry, options, report, cluster)
         print(result.run_id, flush=True)  # the attendances run is served whatever comes next
         admissions = None
@@ -86,12 +93,32 @@ def run(args: argparse.Namespace) -> int:
             print(f"admissions run {admissions.run_id}", file=sys.stderr)
     status = 0
     for target, outcome in (("attendances", result), ("admissions", admissions)):
-        if outcome is not None and outcome.fallbacks:
-            what = "" if target == "attendances" else f"{target}: "
+        if outcome is None:
+            continue
+        what = "" if target == "attendances" else f"{target}: "
+        if outcome.fallbacks:
             print(f"warning: {what}{len(outcome.fallbacks)} trust(s) served by a fallback: "
                   f"{', '.join(sorted(outcome.fallbacks))}", file=sys.stderr)
             status = 1
+        if outcome.stale:
+            print(f"warning: {what}{len(outcome.stale)} trust(s) not forecast, their data is "
+                  "stale:", file=sys.stderr)
+            for code, reason in sorted(outcome.stale.items()):
+                print(f"  {code}: {reason}", file=sys.stderr)
+            status = 1
     return status
+
+
+def _default_as_of(store: Store) -> date:
+    """The newest day in the data (not the calendar's today)."""
+    from contract.errors import NotFoundError
+    from store.data_extent import newest_data_day
+
+    newest = newest_data_day(store)
+    if newest is None:
+        raise NotFoundError(f"no attendances stored in {store.url}: run `aeforecast ingest` "
+                            "first")
+    return newest
 
 
 def _horizon(text: str) -> int:

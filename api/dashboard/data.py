@@ -75,6 +75,8 @@ class TrustPage:
     hourly: HourlyView | None = None
     level: float = PINCH_LEVEL
     extra_threshold: int | None = None  # tried through ?threshold=N
+    data_to: date | None = None  # the last actual the run used for this trust
+    stale: bool = False  # data_to is more than the limit before today
 
 
 def gather(
@@ -96,6 +98,7 @@ def gather(
         model_version=served.model_version, status=served.status, days=days, actuals=actuals,
         thresholds=sorted(thresholds, key=lambda t: t.attendances),
         accuracy=accuracy_rows(read_live_accuracy(store, code)), extra_threshold=extra_threshold,
+        data_to=snapshot.data_to(code), stale=snapshot.is_stale(code),
     )
 
 

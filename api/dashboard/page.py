@@ -8,7 +8,7 @@ exceedance cells `data-threshold` and `data-p`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from urllib.parse import urlencode
 
@@ -39,20 +39,29 @@ def message_page(title: str, text: str) -> str:
     return document(title, body)
 
 
-def trust_list(rows: Sequence[tuple[str, str | None, str | None]]) -> str:
-    """rows: (trust code, as-of date, model) for every trust the key may see."""
+def trust_list(rows: Sequence[tuple[str, str | None, str | None, date | None, bool]]) -> str:
+    """rows: (trust code, as-of date, model, data to, stale) for every trust the key may see."""
     items = "".join(
         f"<tr><td><a href='/dashboard/{escape(code)}'>{escape(code)}</a></td>"
-        f"<td>{escape(as_of or 'no forecast yet')}</td><td>{escape(model or '')}</td></tr>"
-        for code, as_of, model in rows
+        f"<td>{escape(as_of or 'no forecast yet')}</td><td>{escape(model or '')}</td>"
+        f"<td>{_data_cell(data_to, stale)}</td></tr>"
+        for code, as_of, model, data_to, stale in rows
     )
     body = (
         f"{_nav()}<main><h1>A&amp;E attendance forecasts</h1>"
         f"<p class='muted'>{len(rows)} trust{'s' if len(rows) != 1 else ''} this key may see.</p>"
         "<table class='trusts'><thead><tr><th>Trust</th><th>Forecast as of</th><th>Model</th>"
-        f"</tr></thead><tbody>{items}</tbody></table></main>"
+        f"<th>Data to</th></tr></thead><tbody>{items}</tbody></table></main>"
     )
     return document("A&E forecasts", body)
+
+
+def _data_cell(data_to: date | None, stale: bool) -> str:
+    if data_to is None:
+        return ""
+    if stale:
+        return f"<strong class='stale-text'>stale: ends {escape(stale_words(data_to))}</strong>"
+    return f"{data_to:%a %d %b %Y}"
 
 
 def trust_page(page: TrustPage) -> str:
@@ -60,6 +69,7 @@ def trust_page(page: TrustPage) -> str:
         _nav(page.trust_code),
         "<main>",
         f"<h1>{escape(page.trust_code)}: A&amp;E attendances</h1>",
+        _stale_warning(page),
         _run_line(page),
         _cards(page),
         _pinch_summary(page),
@@ -86,11 +96,29 @@ def _nav(code: str | None = None) -> str:
 def _run_line(page: TrustPage) -> str:
     version = f" {escape(page.model_version)}" if page.model_version else ""
     fallback = " <strong>(fallback model)</strong>" if page.status != "ok" else ""
+    data_to = page.data_to or page.as_of
     return (
         f"<p class='muted'>Forecast run <code>{escape(page.run_id)}</code>, data to "
-        f"{page.as_of:%a %d %b %Y}, made {_stamp(page.generated_at)}; model "
+        f"{data_to:%a %d %b %Y}, made {_stamp(page.generated_at)}; model "
         f"{escape(page.model)}{version}{fallback}.</p>"
     )
+
+
+def _stale_warning(page: TrustPage) -> str:
+    if not page.stale or page.data_to is None:
+        return ""
+    return (
+        "<p class='stale' role='alert'><strong>Stale data: do not plan on this as current."
+        f"</strong> The data for {escape(page.trust_code)} ends {stale_words(page.data_to)}. "
+        "This forecast was made from it and does not show recent demand: ingest newer data "
+        "and run the batch.</p>"
+    )
+
+
+def stale_words(data_to: date, today: date | None = None) -> str:
+    """'Mon 06 Oct 2026, 62 days ago'."""
+    days = ((today or date.today()) - data_to).days
+    return f"{data_to:%a %d %b %Y}, {days} day{'s' if days != 1 else ''} ago"
 
 
 def _cards(page: TrustPage) -> str:

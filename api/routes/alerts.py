@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from api.deps import ServedTrustDep, StoreDep
 from api.insight_schemas import Alert, Alerts, AlertThreshold, DriverOut
 from api.insights import DriverCache, alert_reason, driver_items, served_days
+from api.responses import freshness
 from api.schemas import DEFAULT_DAYS, MAX_DAYS, error_responses
 from contract.errors import InputError
 from store.thresholds import read_thresholds
@@ -59,6 +60,7 @@ def get_alerts(request: Request, access: ServedTrustDep, store: StoreDep,
     alerts.sort(key=lambda a: (a.date, -a.threshold.attendances))
     note = None if limits else (f"no capacity thresholds set for {code}: an admin key can set "
                                 f"them with PUT /v1/trusts/{code}/thresholds")
+    fresh = freshness(access.snapshot, code)
     return Alerts(trust_code=code, run_id=run.run_id, level=level, first_date=first,
                   last_date=first + timedelta(days=days - 1), thresholds=limits,
-                  alerts=alerts, note=note)
+                  alerts=alerts, note=note, data_to=fresh.data_to, stale=fresh.stale)

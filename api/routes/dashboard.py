@@ -51,9 +51,12 @@ async def trust_list(request: Request, token: Token = None) -> Response:
     snapshot = access.snapshot
     rows = []
     for code in sorted(c for c in snapshot.trusts if access.key.may_see(c)):
-        served = snapshot.forecasts.get(code)
-        as_of = snapshot.run.as_of.isoformat() if snapshot.run and served else None
-        rows.append((code, as_of, served.model if served else None))
+        served, row = snapshot.forecasts.get(code), snapshot.served.get(code)
+        in_run = snapshot.run is not None and (served is not None or row is not None)
+        as_of = snapshot.run.as_of.isoformat() if snapshot.run and in_run else None
+        model = served.model if served else ("not forecast" if in_run else None)
+        data_to = snapshot.data_to(code) if in_run else None
+        rows.append((code, as_of, model, data_to, in_run and snapshot.is_stale(code)))
     return _html(html.trust_list(rows))
 
 
@@ -72,6 +75,10 @@ async def trust_page(
         return _html(html.message_page("Not found", str(exc)), 404)
     snapshot = trust.snapshot
     served = snapshot.forecasts.get(trust.trust_code)
+    left_out = snapshot.served.get(trust.trust_code)
+    if snapshot.run is not None and served is None and left_out is not None:
+        return _html(html.message_page(trust.trust_code, f"Not forecast in run "
+                     f"{snapshot.run.run_id}: {left_out.reason or left_out.status}."))
     if snapshot.run is None or served is None:
         return _html(html.message_page(
             trust.trust_code, "No forecast yet: the nightly batch has not run for this trust."))

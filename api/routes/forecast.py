@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 
 from fastapi import APIRouter, Request, Response
 
@@ -19,13 +18,14 @@ from api.responses import (
     Start,
     Threshold,
     etag,
+    freshness,
     matches,
     wants_csv,
+    window,
 )
 from api.routes.forecast_extras import enriched_response, forecast_head
 from api.schemas import DEFAULT_DAYS, Forecast, error_responses
 from api.serving import Snapshot, TrustForecast
-from contract.errors import InputError
 from forecast.targets import DEFAULT_TARGET
 
 router = APIRouter(prefix="/v1/trusts", tags=["forecast"])
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/v1/trusts", tags=["forecast"])
         200: {
             "description": "The forecast; `text/csv` when asked for (Accept or `format=csv`).",
             "content": {CSV_TYPE: {"example": f"{CSV_HEADER}\nRXX,2024-12-03,312.4,281.0,"
-                                              "344.9,265.2,362.7\n"}},
+                                              "344.9,265.2,362.7,2024-12-01,false\n"}},
         },
         304: {"description": "Unchanged since the ETag sent in If-None-Match."},
         **error_responses(401, 403, 404, 422, 503),
@@ -56,17 +56,12 @@ async def get_forecast(
     (`target=admissions`: emergency admissions via A&E)."""
     trust_code, snapshot, served, run = (
         access.trust_code, access.snapshot, access.forecast, access.run)
-    first = start or date.today() + timedelta(days=1)
-    offset = (first - served.first).days
-    if offset < 0 or offset + days > len(served.days_json):
-        raise InputError(
-            f"start/days: the served run forecasts {trust_code} from {served.first} to "
-            f"{served.last}; ask for days within that range"
-        )
+    first, offset = window(snapshot, served, trust_code, start, days)
+    fresh = freshness(snapshot, trust_code)
     csv = fmt == "csv" or (fmt is None and wants_csv(request.headers.get("accept", "")))
     extra = "" if threshold is None and include is None else f"|{threshold}|{include}"
     of = "" if snapshot.target == DEFAULT_TARGET else f"|{snapshot.target}"
-    tag = etag(run.run_id, trust_code, first, days, csv, extra + of)
+    tag = etag(run.run_id, trust_code, first, days, csv, f"{extra}{of}|{fresh.stale}")
     headers = {
         "ETag": tag,
         "Cache-Control": CACHE_CONTROL,
@@ -74,6 +69,7 @@ async def get_forecast(
         "X-Run-ID": run.run_id,
         "X-Model": served.model,
         "X-Model-Version": served.model_version or "",
+        **fresh.headers(),
     }
     if snapshot.unavailable_since is not None:  # served from memory while the database is away
         headers[UNAVAILABLE_HEADER] = snapshot.unavailable_since.isoformat(timespec="seconds")
@@ -83,7 +79,9 @@ async def get_forecast(
         return await enriched_response(request, snapshot, served, offset, days, csv,
                                        threshold, include, headers)
     if csv:
-        lines = [CSV_HEADER, *served.days_csv[offset : offset + days], ""]
+        suffix = fresh.csv_suffix()
+        lines = [CSV_HEADER, *(day + suffix for day in served.days_csv[offset : offset + days]),
+                 ""]
         return Response("\n".join(lines), media_type=CSV_TYPE, headers=headers)
     return Response(_json(snapshot, served, offset, days), media_type="application/json",
                     headers=headers)

@@ -14,7 +14,7 @@ import anyio.to_thread
 from fastapi import Request, Response
 
 from api.insights import DriverCache, ServedDay, driver_items, served_days
-from api.responses import CSV_TYPE
+from api.responses import CSV_TYPE, FRESHNESS_COLUMNS, freshness
 from api.serving import Snapshot, TrustForecast
 from store.served import DAY_FIELDS
 
@@ -29,6 +29,7 @@ def forecast_head(snapshot: Snapshot, served: TrustForecast) -> dict[str, Any]:
         "generated_at": snapshot.generated_at,
         "as_of": snapshot.run.as_of.isoformat(),
         "target": snapshot.run.target,
+        **freshness(snapshot, served.trust_code).fields(),
     }
 
 
@@ -44,8 +45,9 @@ async def enriched_response(
         drivers = await anyio.to_thread.run_sync(lambda: cache.for_trust(run_id, code))
     rows = served_days(served, offset, days, threshold, drivers)
     if csv:
-        return Response(_csv(served.trust_code, rows, threshold, include), media_type=CSV_TYPE,
-                        headers=headers)
+        suffix = freshness(snapshot, served.trust_code).csv_suffix()
+        return Response(_csv(served.trust_code, rows, threshold, include, suffix),
+                        media_type=CSV_TYPE, headers=headers)
     body = {**forecast_head(snapshot, served), "threshold": threshold,
             "days": [_day_json(row) for row in rows]}
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json",
@@ -61,7 +63,8 @@ def _day_json(row: ServedDay) -> dict[str, Any]:
     return item
 
 
-def _csv(code: str, rows: list[ServedDay], threshold: int | None, include: str | None) -> str:
+def _csv(code: str, rows: list[ServedDay], threshold: int | None, include: str | None,
+         suffix: str) -> str:
     from features.families import FAMILIES
 
     header = ["trust_code", "date", *DAY_FIELDS]
@@ -69,6 +72,7 @@ def _csv(code: str, rows: list[ServedDay], threshold: int | None, include: str |
         header.append("p_exceed")
     if include == "drivers":
         header += [f"driver_{f}" for f in FAMILIES]
+    header += FRESHNESS_COLUMNS
     lines = [",".join(header)]
     for row in rows:
         cells = [code, row.day.isoformat(), *(repr(row.values[f]) for f in DAY_FIELDS)]
@@ -76,5 +80,5 @@ def _csv(code: str, rows: list[ServedDay], threshold: int | None, include: str |
             cells.append(f"{row.p_exceed:.4f}")
         if row.drivers is not None:
             cells += ["" if f not in row.drivers else repr(row.drivers[f]) for f in FAMILIES]
-        lines.append(",".join(cells))
+        lines.append(",".join(cells) + suffix)
     return "\n".join([*lines, ""])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response
@@ -25,7 +25,8 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Ready, responses=error_responses(503))
 async def readyz(store: StoreDep, serving: ServingDep) -> Response | Ready:
-    """Ready to serve: the database answers and a complete forecast run exists; else 503."""
+    """Ready to serve: the database answers, a complete forecast run exists and some trust's
+    data in it is fresh (within AEF_STALE_AFTER_DAYS of today); else 503 with the reason."""
     try:
         await anyio.to_thread.run_sync(store.ping)
         snapshot = await serving.fresh_snapshot()
@@ -34,8 +35,17 @@ async def readyz(store: StoreDep, serving: ServingDep) -> Response | Ready:
     if snapshot.run is None:
         return error_response(503, "no_forecast", "no forecast run yet: run `aeforecast batch`")
     run = snapshot.run
+    newest = snapshot.newest_data_to()
+    if newest is not None and snapshot.is_stale_everywhere():
+        days = (date.today() - newest).days
+        return error_response(
+            503, "stale_data",
+            f"every trust's data is stale: the newest ends {newest}, {days} days ago (limit "
+            f"{snapshot.stale_after_days}, AEF_STALE_AFTER_DAYS); run {run.run_id} is served "
+            "flagged stale: ingest newer data and run the batch")
     age = run_age_seconds(run, datetime.now(UTC))
-    return Ready(status="ready", run_id=run.run_id, as_of=run.as_of, run_age_seconds=age)
+    return Ready(status="ready", run_id=run.run_id, as_of=run.as_of, run_age_seconds=age,
+                 data_to=newest)
 
 
 @router.get(

@@ -11,15 +11,26 @@ which a key may see, is decided by the hierarchy of the run served (`api.deps.re
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.deps import NodeAccess, readable_node, served_forecast
-from api.responses import CACHE_CONTROL, CSV_TYPE, Days, Format, Start, etag, matches, wants_csv
+from api.responses import (
+    CACHE_CONTROL,
+    CSV_TYPE,
+    FRESHNESS_COLUMNS,
+    Days,
+    Format,
+    Start,
+    etag,
+    freshness,
+    matches,
+    wants_csv,
+    window,
+)
 from api.schemas import DEFAULT_DAYS, error_responses
-from contract.errors import InputError
 from forecast.targets import DEFAULT_TARGET
 from store.served import DAY_FIELDS
 
@@ -69,28 +80,26 @@ def _respond(request: Request, access: NodeAccess, start: date | None, days: int
              fmt: str | None) -> Response:
     snapshot, code, target = access.snapshot, access.node_code, access.snapshot.target
     run, served = served_forecast(snapshot, code)
-    first = start or date.today() + timedelta(days=1)
-    offset = (first - served.first).days
-    if offset < 0 or offset + days > len(served.days_json):
-        raise InputError(f"start/days: the served run forecasts {code} from {served.first} to "
-                         f"{served.last}; ask for days within that range")
+    first, offset = window(snapshot, served, code, start, days)
+    fresh = freshness(snapshot, code)
     csv = fmt == "csv" or (fmt is None and wants_csv(request.headers.get("accept", "")))
-    extra = "" if target == DEFAULT_TARGET else f"|{target}"
+    extra = ("" if target == DEFAULT_TARGET else f"|{target}") + f"|{fresh.stale}"
     tag = etag(run.run_id, f"{access.level}:{code}", first, days, csv, extra)
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept, Authorization",
                "X-Run-ID": run.run_id, "X-Model": served.model,
-               "X-Model-Version": served.model_version or ""}
+               "X-Model-Version": served.model_version or "", **fresh.headers()}
     if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     if csv:
-        header = ",".join(["node_code", "date", *DAY_FIELDS])
-        lines = [header, *served.days_csv[offset: offset + days], ""]
+        header = ",".join(["node_code", "date", *DAY_FIELDS, *FRESHNESS_COLUMNS])
+        suffix = fresh.csv_suffix()
+        lines = [header, *(day + suffix for day in served.days_csv[offset: offset + days]), ""]
         return Response("\n".join(lines), media_type=CSV_TYPE, headers=headers)
     head: dict[str, Any] = {
         "node_code": code, "level": access.level, "target": target,
         "run_id": run.run_id, "model": served.model,
         "model_version": served.model_version, "generated_at": snapshot.generated_at,
-        "as_of": run.as_of.isoformat(),
+        "as_of": run.as_of.isoformat(), **fresh.fields(),
     }
     prefix = json.dumps(head, separators=(",", ":"))[:-1].encode() + b',"days":['
     body = prefix + b",".join(served.days_json[offset: offset + days]) + b"]}"

@@ -267,8 +267,10 @@ def test_forecast_as_csv(client: TestClient, keys: Keys) -> None:
     assert by_accept.headers["content-type"].startswith("text/csv")
     assert by_accept.text == by_query.text
     lines = by_accept.text.strip().splitlines()
-    assert lines[0] == "trust_code,date,point,lo80,hi80,lo95,hi95" and len(lines) == 4
+    assert lines[0] == "trust_code,date,point,lo80,hi80,lo95,hi95,data_to,stale"
+    assert len(lines) == 4
     assert lines[1].startswith(f"RXX,{TOMORROW.isoformat()},")
+    assert lines[1].endswith(f",{TODAY.isoformat()},false")  # the run's as-of: fresh
     assert as_json.headers["content-type"] == "application/json"
     assert by_accept.headers["etag"] != as_json.headers["etag"]
 

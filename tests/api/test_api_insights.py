@@ -129,8 +129,8 @@ def test_p_exceed_per_day_from_the_served_quantiles(client: TestClient, read: st
     assert all(a["p_exceed"] < b["p_exceed"] for a, b in zip(days, days[1:], strict=False))
     csv = client.get("/v1/trusts/RXX/forecast?threshold=310&format=csv", headers=bearer(read))
     lines = csv.text.strip().splitlines()
-    assert lines[0].endswith(",p_exceed") and len(lines) == 15
-    assert float(lines[10].split(",")[-1]) == pytest.approx(0.5)
+    assert lines[0].endswith(",p_exceed,data_to,stale") and len(lines) == 15
+    assert float(lines[10].split(",")[-3]) == pytest.approx(0.5)
     again = client.get("/v1/trusts/RXX/forecast?threshold=310",
                        headers={**bearer(read), "If-None-Match": asked.headers["etag"]})
     assert again.status_code == 304
