@@ -34,6 +34,7 @@ from store import Store
 from store.keys import create_key
 
 pytestmark = [  # an unreachable server is a PostgreSQL matter (SQLite: test_api.py)
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.parametrize("database_url", ["postgres"], indirect=True),
 ]

@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from support.batch_world import END, HORIZON, assert_whole, ingest, latest, statuses, world
 from support.commands import Cli
 
@@ -23,6 +24,8 @@ from batch.registry import ModelRegistry
 from forecast.catalog import DEFAULT_MODEL
 from store import Store
 from store.runs import RunInfo
+
+pytestmark = pytest.mark.slow  # real batches killed at each phase and rerun
 
 KILL_POINTS = [  # phase, extra arguments that make the batch reach it
     ("train", ["--retrain", "always"]),

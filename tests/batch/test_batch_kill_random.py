@@ -36,7 +36,8 @@ from batch.registry import ModelRegistry
 from forecast.catalog import DEFAULT_MODEL
 from store import Store
 
-pytestmark = pytest.mark.timeout(3600)  # AEF_TEST_KILL_TRIALS=50 outlasts the 600 s default
+# slow: real batches killed and rerun; AEF_TEST_KILL_TRIALS=50 outlasts the 600 s default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 SEED = int(os.environ.get("AEF_TEST_KILL_SEED", "20261201"))
 DEFAULT_TRIALS = {"sqlite": 8, "postgresql": 4}
 

@@ -42,6 +42,8 @@ from batch.registry import ModelRegistry
 from forecast.catalog import DEFAULT_MODEL
 from store import Store
 
+pytestmark = pytest.mark.slow  # real batches on a full or read-only disk
+
 FILE_LIMIT = 64 * 1024  # bytes a file may grow to: far less than a model, more than a probe
 
 

@@ -38,6 +38,8 @@ from forecast.scaleout.lgbm import DaskLightGBM, draws_by_partition
 from store import Store
 from store.runs import read_run_forecast, run_trusts
 
+pytestmark = pytest.mark.slow  # Dask clusters started per test
+
 TRUSTS = 10
 AS_OF = END - timedelta(days=42)  # the 42 days after it hold actuals to score against
 HORIZON = 42

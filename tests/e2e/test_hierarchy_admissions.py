@@ -41,6 +41,8 @@ from store.run_log import RunLog, RunRows
 from store.runs import RunInfo, get_run
 from synthetic_data import SynthConfig, SyntheticData, generate
 
+pytestmark = pytest.mark.slow  # the real commands end to end
+
 END = date(2026, 3, 31)
 START = END + timedelta(days=1)
 HORIZON = 14

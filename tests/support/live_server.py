@@ -38,8 +38,9 @@ def serve(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
 
 
 @contextmanager
-def serve_env(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """The base URL of a ready server started with exactly `env` in `cwd`."""
+def serve_env(env: dict[str, str], cwd: Path, until: str = "/readyz") -> Iterator[str]:
+    """The base URL of a server started with exactly `env` in `cwd`, once `until` answers 200
+    (`/healthz` for a store that is meant not to be ready)."""
     port = free_port()
     log = cwd / f"serve-{port}.log"
     with log.open("wb") as sink:
@@ -49,7 +50,7 @@ def serve_env(env: dict[str, str], cwd: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, process, log)
+        wait_ready(url, process, log, until=until)
         yield url
     finally:
         process.terminate()
@@ -60,15 +61,16 @@ def serve_env(env: dict[str, str], cwd: Path) -> Iterator[str]:
             process.wait()
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90,
+               until: str = "/readyz") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"aeforecast serve exited {process.returncode}:\n{log.read_text()}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{until}", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    pytest.fail(f"/readyz not 200 after {timeout} s:\n{log.read_text()}")
+    pytest.fail(f"{until} not 200 after {timeout} s:\n{log.read_text()}")
