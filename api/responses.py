@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from api.schemas import MAX_DAYS
+from api.schemas import DEFAULT_DAYS, MAX_DAYS
 from api.serving import Snapshot, TrustForecast
 from contract.errors import InputError
 from store.served import DAY_FIELDS
@@ -30,7 +30,10 @@ Start = Annotated[
     ),
 ]
 Days = Annotated[
-    int, Query(ge=1, le=MAX_DAYS, description="How many days from `start`.", examples=[14])
+    int | None,
+    Query(ge=1, le=MAX_DAYS, examples=[14],
+          description=f"How many days from `start`; default {DEFAULT_DAYS}, or as many as the "
+                      "served run holds from `start` when it holds fewer."),
 ]
 Threshold = Annotated[
     int | None,
@@ -99,17 +102,21 @@ def freshness(snapshot: Snapshot, code: str) -> Freshness:
     return Freshness(snapshot.data_to(code), snapshot.is_stale(code))
 
 
-def window(snapshot: Snapshot, served: TrustForecast, code: str, start: date | None, days: int
-           ) -> tuple[date, int]:
-    """The first day asked for (default tomorrow) and its offset in the served days; a range
-    outside them is a 422 that says what the run holds and, when stale, how old its data is."""
+def window(snapshot: Snapshot, served: TrustForecast, code: str, start: date | None,
+           days: int | None) -> tuple[date, int, int]:
+    """The first day asked for (default tomorrow), its offset in the served days and how many
+    to return. Days left out default to 14 cut to where the run ends (a nightly run on data
+    through yesterday starts today, so it holds one day fewer from tomorrow); a range asked for
+    outside the run is a 422 that says what the run holds and, when stale, how old its data is."""
     first = start or date.today() + timedelta(days=1)
     offset = (first - served.first).days
-    if offset < 0 or offset + days > len(served.days_json):
+    held = len(served.days_json) - offset
+    count = days if days is not None else min(DEFAULT_DAYS, held)
+    if offset < 0 or held < 1 or count > held:
         note = ""
         if snapshot.is_stale(code):
             note = (f" (its data ends {snapshot.data_to(code)}: stale; run the batch on newer "
                     "data)")
         raise InputError(f"start/days: the served run forecasts {code} from {served.first} to "
                          f"{served.last}{note}; ask for days within that range")
-    return first, offset
+    return first, offset, count

@@ -39,22 +39,19 @@ from batch.modelling import (
     RetrainPolicy,
     choose_model,
     close,
-    forecast_all,
     model_trusts,
     obtain_model,
-    on_cluster,
 )
 from batch.registry import ModelRegistry, artefact_name
+from batch.serve_trusts import Served, serve_trusts
 from contract.errors import NotFoundError
 from forecast.catalog import DEFAULT_MODEL
-from forecast.drivers import baseline_drivers, explain
 from forecast.expectation import expectation_of
-from forecast.fallback import fallback_forecast
-from forecast.protocol import Forecaster, ModelInput, ModelName, TrustCode
+from forecast.protocol import ModelName, TrustCode
 from forecast.targets import DEFAULT_TARGET, TARGETS, Target
 from store import Store
 from store.hierarchy import read_hierarchy
-from store.run_log import TRUST_ROW_SCHEMA, RunLog, RunRows
+from store.run_log import RunLog, RunRows
 from store.runs import RunId, latest_complete_run
 
 if TYPE_CHECKING:
@@ -95,18 +92,6 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.fallbacks and not self.stale
-
-
-@dataclass(frozen=True)
-class Served:
-    forecasts: pl.DataFrame
-    trusts: pl.DataFrame
-    fallbacks: dict[TrustCode, str]
-    drivers: pl.DataFrame
-
-    @property
-    def served_by_model(self) -> list[TrustCode]:
-        return self.trusts.filter(pl.col("status") == "ok")["trust_code"].to_list()
 
 
 @dataclass(frozen=True)
@@ -224,7 +209,7 @@ def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: Ru
     try:
         night.report("forecast", f"forecasting {len(inputs.trusts)} trusts, "
                                  f"{options.horizon} days")
-        served = _serve(options.model, in_use, inputs, data, served_trusts, short, cluster)
+        served = serve_trusts(options.model, in_use, inputs, data, served_trusts, short, cluster)
     finally:
         close(in_use.model)
     night.report("store", f"storing run {run_id}")
@@ -240,48 +225,6 @@ def _make_run(night: Night, inputs: BatchInputs, choice: ModelChoice, run_id: Ru
     return BatchResult(run_id, False, len(inputs.trusts), served.fallbacks,
                        None if in_use.version is None else in_use.version.version_id,
                        in_use.retrained, fresh.stale)
-
-
-def _serve(model_name: ModelName, in_use: ModelInUse, inputs: BatchInputs, data: ModelInput,
-           served_trusts: list[TrustCode], short: dict[TrustCode, str],
-           cluster: Cluster | None = None) -> Served:
-    """The model's forecasts where it could, fallbacks (with reasons) everywhere else."""
-    problems = dict(short)
-    frames: list[pl.DataFrame] = []
-    drivers: list[pl.DataFrame] = []
-    if in_use.model is None:
-        problems.update({c: f"no model: {in_use.notes.get('retrain_failed')}"
-                         for c in served_trusts})
-    elif served_trusts:
-        good, failed = forecast_all(on_cluster(in_use.model, cluster), data, served_trusts,
-                                    inputs.as_of, inputs.horizon)
-        frames.append(good)
-        drivers.append(explain_quietly(in_use.model, data, good))
-        problems.update(failed)
-    version = None if in_use.version is None else in_use.version.version_id
-    rows: list[tuple[str, str, str | None, str, str | None, date | None]] = [
-        (c, model_name, version, "ok", None, None) for c in served_trusts if c not in problems
-    ]
-    for code, reason in sorted(problems.items()):
-        log.warning("%s falls back: %s", code, reason, extra={"fields": {"trust": code}})
-        history = inputs.data.attendances.filter(pl.col("trust_code") == code)
-        fallback = fallback_forecast(history, inputs.as_of, inputs.horizon)
-        frames.append(fallback.forecast)
-        drivers.append(baseline_drivers(history, fallback.forecast))
-        rows.append((code, fallback.model, None, "fallback", reason, None))
-    trusts = pl.DataFrame(rows, schema=TRUST_ROW_SCHEMA, orient="row")
-    return Served(pl.concat(frames).sort("trust_code", "date"), trusts.sort("trust_code"),
-                  problems, pl.concat(drivers).sort("trust_code", "date"))
-
-
-def explain_quietly(model: Forecaster, data: ModelInput, forecast: pl.DataFrame) -> pl.DataFrame:
-    """The model's own drivers; if explaining fails, the baseline decomposition (logged): an
-    explanation must never cost the night its forecasts."""
-    try:
-        return explain(model, data, forecast)
-    except Exception:
-        log.exception("explaining the forecasts failed; storing the baseline decomposition")
-        return baseline_drivers(data.attendances, forecast)
 
 
 def _metadata(options: BatchOptions, inputs: BatchInputs, in_use: ModelInUse,

@@ -24,7 +24,7 @@ from api.responses import (
     window,
 )
 from api.routes.forecast_extras import enriched_response, forecast_head
-from api.schemas import DEFAULT_DAYS, Forecast, error_responses
+from api.schemas import Forecast, error_responses
 from api.serving import Snapshot, TrustForecast
 from forecast.targets import DEFAULT_TARGET
 
@@ -47,7 +47,7 @@ async def get_forecast(
     request: Request,
     access: ServedTrustForecast,
     start: Start = None,
-    days: Days = DEFAULT_DAYS,
+    days: Days = None,
     fmt: Format = None,
     threshold: Threshold = None,
     include: Include = None,
@@ -56,7 +56,7 @@ async def get_forecast(
     (`target=admissions`: emergency admissions via A&E)."""
     trust_code, snapshot, served, run = (
         access.trust_code, access.snapshot, access.forecast, access.run)
-    first, offset = window(snapshot, served, trust_code, start, days)
+    first, offset, days = window(snapshot, served, trust_code, start, days)
     fresh = freshness(snapshot, trust_code)
     csv = fmt == "csv" or (fmt is None and wants_csv(request.headers.get("accept", "")))
     extra = "" if threshold is None and include is None else f"|{threshold}|{include}"

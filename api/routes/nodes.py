@@ -30,7 +30,7 @@ from api.responses import (
     wants_csv,
     window,
 )
-from api.schemas import DEFAULT_DAYS, error_responses
+from api.schemas import error_responses
 from forecast.targets import DEFAULT_TARGET
 from store.served import DAY_FIELDS
 
@@ -48,7 +48,7 @@ router = APIRouter(tags=["hierarchy"], responses=RESPONSES)
 
 @router.get("/v1/ics/{code}/forecast")
 async def get_ics_forecast(request: Request, access: IcsAccess, start: Start = None,
-                           days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
+                           days: Days = None, fmt: Format = None) -> Response:
     """An integrated care system's daily forecast: the sum of its trusts', with its own
     calibrated 80% and 95% intervals."""
     return _respond(request, access, start, days, fmt)
@@ -56,31 +56,31 @@ async def get_ics_forecast(request: Request, access: IcsAccess, start: Start = N
 
 @router.get("/v1/regions/{code}/forecast")
 async def get_region_forecast(request: Request, access: RegionAccess, start: Start = None,
-                              days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
+                              days: Days = None, fmt: Format = None) -> Response:
     """An NHS England region's daily forecast: the sum of its ICSs', with its own intervals."""
     return _respond(request, access, start, days, fmt)
 
 
 @router.get("/v1/nations/{code}/forecast")
 async def get_nation_forecast(request: Request, access: NationAccess, start: Start = None,
-                              days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
+                              days: Days = None, fmt: Format = None) -> Response:
     """A nation's (ENG, WLS, SCT, NIR) daily forecast: the sum of its regions'."""
     return _respond(request, access, start, days, fmt)
 
 
 @router.get("/v1/sites/{code}/forecast")
 async def get_site_forecast(request: Request, access: SiteAccess, start: Start = None,
-                            days: Days = DEFAULT_DAYS, fmt: Format = None) -> Response:
+                            days: Days = None, fmt: Format = None) -> Response:
     """One site's (emergency department's) daily forecast; its trust's is the sum of its
     sites'."""
     return _respond(request, access, start, days, fmt)
 
 
-def _respond(request: Request, access: NodeAccess, start: date | None, days: int,
+def _respond(request: Request, access: NodeAccess, start: date | None, days: int | None,
              fmt: str | None) -> Response:
     snapshot, code, target = access.snapshot, access.node_code, access.snapshot.target
     run, served = served_forecast(snapshot, code)
-    first, offset = window(snapshot, served, code, start, days)
+    first, offset, days = window(snapshot, served, code, start, days)
     fresh = freshness(snapshot, code)
     csv = fmt == "csv" or (fmt is None and wants_csv(request.headers.get("accept", "")))
     extra = ("" if target == DEFAULT_TARGET else f"|{target}") + f"|{fresh.stale}"

@@ -57,7 +57,8 @@ def world(cli: Cli, tmp_path: Path, database_url: str) -> Iterator[World]:
         stored = pl.DataFrame([tuple(r) for r in conn.execute(
             sa.select(f.c.trust_code, f.c.date, f.c.point).where(f.c.run_id == run_id))],
             schema=["node_code", "date", "point"], orient="row")
-    with serve_env(cli.env, tmp_path) as url:
+    # data fixed to March 2026 is stale by today's clock: /readyz says so (503), so wait on /healthz
+    with serve_env(cli.env, tmp_path, until="/healthz") as url:
         yield World(url, run_id, nodes, stored)
 
 

@@ -93,7 +93,8 @@ def _reads(http: httpx.Client, served: Served) -> None:
         body = default.json()
         assert body["run_id"] == served.run_id and body["model"] and "generated_at" in body
         check_forecast(body, trust, TOMORROW, 14)
-        for offset, days in ((1, 1), (5, 30), (1, 42)):
+        # data through yesterday: the run's 42 days start today (the morning huddle's number)
+        for offset, days in ((0, 1), (1, 1), (5, 30), (0, 42), (1, 41)):
             start = date.today() + timedelta(days=offset)
             params: dict[str, str | int] = {"start": start.isoformat(), "days": days}
             response = http.get(
@@ -101,6 +102,10 @@ def _reads(http: httpx.Client, served: Served) -> None:
             )
             assert response.status_code == 200, response.text
             check_forecast(response.json(), trust, start, days)
+        past_end = {"start": TOMORROW.isoformat(), "days": 42}
+        refused = http.get(f"/v1/trusts/{trust}/forecast", params=past_end,
+                           headers=bearer(served.read))
+        assert refused.status_code == 422 and "ask for days within" in refused.text
     first = served.trusts[0]
     tagged = http.get(f"/v1/trusts/{first}/forecast", headers=bearer(served.read_a))
     again = http.get(

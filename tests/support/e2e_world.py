@@ -78,5 +78,6 @@ def served_world(database_url: str, folder: Path) -> Iterator[World]:
     run_ok(cli, *ingest)  # nothing new, but live accuracy now scores the run's first week
     keys = (new_key(cli, "read"), new_key(cli, "read", trusts[0]), new_key(cli, "write"),
             new_key(cli, "admin"))
-    with serve_env(cli.env, folder) as url:
+    # data fixed to March 2026 is stale by today's clock: /readyz says so (503), so wait on /healthz
+    with serve_env(cli.env, folder, until="/healthz") as url:
         yield World(url, run_id, trusts, *keys)
