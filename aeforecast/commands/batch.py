@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -106,7 +106,20 @@ def run(args: argparse.Namespace) -> int:
             for code, reason in sorted(outcome.stale.items()):
                 print(f"  {code}: {reason}", file=sys.stderr)
             status = 1
+    _warn_if_old(options.as_of, args.as_of is None, settings.stale_after_days)
     return status
+
+
+def _warn_if_old(as_of: date, defaulted: bool, limit_days: int) -> None:
+    """Say so when the whole store is behind the clock: the run is stored and served, but
+    flagged stale (and `/readyz` answers 503), so nobody should plan on it as current."""
+    age = (date.today() - as_of).days
+    if not defaulted or age <= limit_days:
+        return
+    first = as_of + timedelta(days=1)
+    print(f"warning: the newest data ends {as_of}, {age} days before today (limit "
+          f"{limit_days}, AEF_STALE_AFTER_DAYS): the run forecasts from {first} and is served "
+          "flagged stale; ingest newer data", file=sys.stderr)
 
 
 def _default_as_of(store: Store) -> date:

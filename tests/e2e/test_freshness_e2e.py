@@ -64,6 +64,9 @@ def old_store(cli: Cli, tmp_path: Path) -> Iterator[Served]:
     _prepare(cli, tmp_path, 3, end, {})
     batch = cli("batch", "--horizon", "14", "--model", "snaive", "--no-admissions")
     assert batch.returncode == 0, batch.stderr  # every trust reaches the as-of: nothing left out
+    assert (f"the newest data ends {end}, 60 days before today (limit 3, AEF_STALE_AFTER_DAYS): "
+            f"the run forecasts from {end + timedelta(days=1)} and is served flagged stale"
+            ) in batch.stderr
     trusts = sorted(pl.read_parquet(tmp_path / "data" / "fed.parquet")["trust_code"].unique())
     with serve_env(cli.env, tmp_path, until="/healthz") as url:
         yield Served(url, batch.stdout.split()[-1], trusts, new_key(cli, "read"), batch.stderr,
