@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from api.auth import KeyCache
 from api.deps import BEARER_SCHEME
 from api.errors import install_error_handlers
+from api.forwarded import ForwardedMiddleware, TrustedProxies
 from api.insights import DriverCache
 from api.metrics import ApiMetrics
 from api.middleware import RequestMiddleware
@@ -108,6 +109,8 @@ def create_app(
     app.state.metrics = ApiMetrics(lambda: app.state.serving.served_state(), _now)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body=max_body_bytes)
+    app.add_middleware(ForwardedMiddleware,  # outermost: logs and limits see the real client
+                       trusted=TrustedProxies.parse(settings.forwarded_allow_ips))
     for module in (forecast, hourly, trusts, actuals, thresholds, alerts, scenario, nodes,
                    health, dashboard):
         app.include_router(module.router)

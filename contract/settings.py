@@ -26,6 +26,18 @@ class Settings(BaseSettings):
         default=3, ge=0, le=366,
         description="A trust's data ending more days than this before today (before the run's "
                     "as-of, in the batch) is stale: flagged when served, left out of a batch")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For/-Proto the API believes: addresses or CIDR "
+                    "networks, comma-separated, or '*' (then only the hop the nearest proxy "
+                    "appended is believed)")
+    max_header_bytes: int = Field(
+        default=65536, ge=1024, le=16 * 1024 * 1024,
+        description="A request's line and headers over this many bytes are refused (431)")
+    request_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="A request's head must arrive within this from its first byte, and its "
+                    "body within this after the head, else 408 and the connection closed")
     thresholds_file: Path | None = Field(
         default=None, description="TOML of capacity thresholds for `aeforecast thresholds load`")
 

@@ -32,8 +32,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--forwarded-allow-ips",
         default=None,
         metavar="IPS",
-        help="proxies whose X-Forwarded-For/-Proto to trust, comma-separated "
-        "(default 127.0.0.1; '*' behind a proxy you control)",
+        help="proxies whose X-Forwarded-For/-Proto to believe: addresses or CIDR networks, "
+        "comma-separated (default AEF_FORWARDED_ALLOW_IPS, else 127.0.0.1). The client is the "
+        "right-most address that is not one of them; with '*' only the hop the nearest proxy "
+        "appended is believed",
     )
     parser.set_defaults(handler=run)
 
@@ -41,13 +43,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.forwarded import TrustedProxies
+    from api.http_limits import bounded_protocol
     from contract.errors import InputError, StoreUnavailableError
     from contract.settings import get_settings
     from store import Store
 
     if args.workers < 1:
         raise InputError("--workers must be at least 1")
+    if args.forwarded_allow_ips is not None:  # every worker's app reads it from its settings
+        TrustedProxies.parse(args.forwarded_allow_ips)  # a typo is bad usage, before starting
+        os.environ["AEF_FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips
+        get_settings.cache_clear()
     settings = get_settings()
+    TrustedProxies.parse(settings.forwarded_allow_ips)
     try:
         with Store.from_settings(settings) as store:
             store.migrate()
@@ -66,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             access_log=False,  # our middleware writes one JSON line per request, with its id
             log_config=log_config(settings.log_level),
-            forwarded_allow_ips=args.forwarded_allow_ips,
+            proxy_headers=False,  # api.forwarded reads them (uvicorn's believes a client under '*')
+            http=bounded_protocol(settings.max_header_bytes, settings.request_timeout_seconds,
+                                  settings.request_timeout_seconds),
             server_header=False,
         )
     return 0

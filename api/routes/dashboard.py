@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.dashboard import page as html
 from api.dashboard.data import gather, hourly_view
 from api.dashboard.session import dashboard_access, signed_in, signed_out
-from api.deps import Access, TrustPath, trust_for
+from api.deps import Access, TrustPath, may_see, trust_for
 from api.insights import DriverCache
 from api.routes.hourly import profiles
 from contract.errors import AuthenticationError, NotFoundError, PermissionDeniedError
@@ -50,7 +50,7 @@ async def trust_list(request: Request, token: Token = None) -> Response:
         return access
     snapshot = access.snapshot
     rows = []
-    for code in sorted(c for c in snapshot.trusts if access.key.may_see(c)):
+    for code in sorted(c for c in snapshot.trusts if may_see(access.key, c, snapshot)):
         served, row = snapshot.forecasts.get(code), snapshot.served.get(code)
         in_run = snapshot.run is not None and (served is not None or row is not None)
         as_of = snapshot.run.as_of.isoformat() if snapshot.run and in_run else None

@@ -4,6 +4,7 @@ keys limited to a node see it and what is below it, nothing above."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,10 @@ def _check_keys(world: World, cli: Cli) -> None:
     listed = httpx.get(f"{world.url}/v1/trusts", timeout=10, headers={
         "Authorization": f"Bearer {_key(cli, ics['node_code'])}"}).json()["trusts"]
     assert sorted(item["trust_code"] for item in listed) == sorted(below)
+    page = httpx.get(f"{world.url}/dashboard", timeout=10, headers={
+        "Authorization": f"Bearer {_key(cli, ics['node_code'])}"})
+    assert page.status_code == 200  # the dashboard's list is the API's list (issue 25 item 8)
+    assert sorted(re.findall(r"href='/dashboard/([A-Z0-9]+)'", page.text)) == sorted(below)
     trust_key = _served(world, _key(cli, trust["node_code"]))
     assert trust_key("trust", trust["node_code"]).status_code == 200
     assert trust_key("ics", ics["node_code"]).status_code == 404
