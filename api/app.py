@@ -75,7 +75,8 @@ def create_app(
         stale = settings.stale_after_days
         app.state.serving = ServingCache(store, refresh_seconds, stale_after_days=stale)
         app.state.admissions = ServingCache(store, refresh_seconds, "admissions", stale)
-        app.state.keys = KeyCache(store, key_ttl_seconds)
+        app.state.keys = KeyCache(store, key_ttl_seconds,
+                                  grace=settings.key_outage_grace_seconds)
         app.state.drivers = DriverCache(store)
         app.state.scenarios = ScenarioEngine(store, settings.model_dir)
         gc.freeze()  # the imports' objects never die: keep them out of every GC pass

@@ -2,8 +2,10 @@
 
 A key's row is cached per process for `ttl` seconds (revoking a key takes effect within that
 time), unknown prefixes too, so a flood of bad keys does not become a flood of queries. While
-the database is unreachable a cached row is trusted for up to STALE_SECONDS, so forecast reads
-(served from memory) go on. The
+the database is unreachable a cached row stands in for it only while the row is at most
+`grace` seconds old (default 30): forecast reads, served from memory, ride out a database
+restart or failover, but a key revoked just before an outage stops working within seconds, not
+minutes (the cache cannot learn of a revocation while the database is away). The
 secret is checked against the stored hash on every request (constant time). When each key was
 last used is written at most once per `touch_seconds`, in the background, off the request path.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -24,13 +27,16 @@ from store.keys import KeyRecord, find_key, touch_keys
 
 log = logging.getLogger("aeforecast.api")
 MAX_CACHED = 10_000
-STALE_SECONDS = 300.0  # how long a cached key row may stand in for an unreachable database
+GRACE_SECONDS = 30.0  # how old a cached key row may be and still stand in for the database
 INVALID = "invalid or revoked API key"
 
 
 class KeyCache:
-    def __init__(self, store: Store, ttl: float = 5.0, touch_seconds: float = 60.0) -> None:
+    def __init__(self, store: Store, ttl: float = 5.0, touch_seconds: float = 60.0,
+                 grace: float = GRACE_SECONDS, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self.store, self.ttl, self.touch_seconds = store, ttl, touch_seconds
+        self.grace, self.clock = grace, clock
         self._rows: dict[str, tuple[KeyRecord | None, float]] = {}
         self._used: dict[str, datetime] = {}
         self._touched = time.monotonic()
@@ -53,13 +59,13 @@ class KeyCache:
 
     async def _lookup(self, prefix: str) -> KeyRecord | None:
         cached = self._rows.get(prefix)
-        now = time.monotonic()
+        now = self.clock()
         if cached is not None and now - cached[1] < self.ttl:
             return cached[0]
         try:
             record = await anyio.to_thread.run_sync(find_key, self.store, prefix)
         except StoreUnavailableError:
-            if cached is None or now - cached[1] > STALE_SECONDS:
+            if cached is None or now - cached[1] > self.grace:
                 raise
             log.warning("database unavailable: key %s checked against its cached row", prefix)
             return cached[0]  # reads keep being served from memory while the database is away

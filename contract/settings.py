@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600,
         description="A request's head must arrive within this from its first byte, and its "
                     "body within this after the head, else 408 and the connection closed")
+    key_outage_grace_seconds: float = Field(
+        default=30.0, ge=0, le=600,
+        description="While the database is away, a key checked by it at most this long ago "
+                    "still reads forecasts from memory; 0 fails closed at once")
     thresholds_file: Path | None = Field(
         default=None, description="TOML of capacity thresholds for `aeforecast thresholds load`")
 

@@ -10,6 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from aeforecast.terminal import printable
+
 if TYPE_CHECKING:
     from store import Store
 
@@ -60,7 +62,8 @@ def run_create(args: argparse.Namespace) -> int:
     record = created.record
     trusts = "every trust" if record.trusts is None else ", ".join(sorted(record.trusts))
     print(
-        f"created key '{record.name}' (prefix {record.prefix}, scope {record.scope}, {trusts}); "
+        f"created key '{printable(record.name)}' (prefix {record.prefix}, scope {record.scope}, "
+        f"{trusts}); "
         "store it now, it is not shown again:",
         file=sys.stderr,
     )
@@ -83,7 +86,8 @@ def run_list(_args: argparse.Namespace) -> int:
         status = "active" if key.active else "revoked"
         used = key.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if key.last_used_at else "never"
         trusts = "all" if key.trusts is None else ",".join(sorted(key.trusts))
-        print(f"{key.prefix:10} {key.scope:6} {status:8} {used:20} {trusts:20} {key.name}")
+        print(f"{key.prefix:10} {key.scope:6} {status:8} {used:20} {trusts:20} "
+              f"{printable(key.name)}")
     return 0
 
 
@@ -94,7 +98,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     with Store.from_settings() as store:
         store.migrate()
         record = revoke_key(store, args.prefix)
-    print(f"revoked key {record.prefix} ('{record.name}')")
+    print(f"revoked key {record.prefix} ('{printable(record.name)}')")
     return 0
 
 

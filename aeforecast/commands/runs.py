@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aeforecast.terminal import printable
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
@@ -48,7 +50,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows = [HEADER, *(
         (r.run_id, r.target, str(r.as_of), f"{r.created_at:%Y-%m-%d %H:%M}", r.status,
          str(r.trusts), str(r.fallbacks), str(r.stale), str(r.data_to or "-"),
-         "yes" if r.served else "", r.note) for r in runs)]
+         "yes" if r.served else "", printable(r.note)) for r in runs)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  "
@@ -65,7 +67,7 @@ def run_withdraw(args: argparse.Namespace) -> int:
         store.migrate()
         withdraw_run(store, args.run_id, args.reason)
         served = {t: latest_complete_run(store, t) for t in ("attendances", "admissions")}
-    print(f"withdrew run {args.run_id}: {args.reason.strip()}", file=sys.stderr)
+    print(f"withdrew run {args.run_id}: {printable(args.reason.strip())}", file=sys.stderr)
     for target, run in served.items():
         if run is not None:
             print(f"now serving {target} run {run.run_id} (as of {run.as_of})", file=sys.stderr)

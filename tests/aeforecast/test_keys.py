@@ -87,3 +87,13 @@ def test_cli_refuses_a_bad_scope_and_a_bad_trust_with_exit_2(cli: Cli) -> None:
     assert bad_scope.returncode == 2 and "invalid choice" in bad_scope.stderr
     bad_trust = cli("keys", "create", "--name", "x", "--scope", "read", "--trust", "r")
     assert bad_trust.returncode == 2 and "not a trust code" in bad_trust.stderr
+
+
+def test_escape_codes_in_a_key_name_are_printed_escaped(cli: Cli) -> None:
+    """A name that would clear the screen and retitle the window is shown as typed, harmless."""
+    name = "rota\x1b[2J\x1b]0;pwned\x07\u202eevil"
+    created = cli("keys", "create", "--name", name, "--scope", "read")
+    assert created.returncode == 0, created.stderr
+    for shown in (created.stderr, cli("keys", "list").stdout):
+        assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+        assert "rota\\x1b[2J\\x1b]0;pwned\\x07\\u202eevil" in shown
