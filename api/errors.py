@@ -33,6 +33,7 @@ from contract.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    StoreReadOnlyError,
     StoreUnavailableError,
 )
 
@@ -52,6 +53,8 @@ STATUS: list[tuple[type[ForecastError], int]] = [
     (ForecastError, 500),
 ]
 STORE_UNAVAILABLE = "the database is unavailable; try again shortly"
+STORE_READ_ONLY = ("the database is read-only: nothing can be written until an operator makes it "
+                   "writable again (forecasts are still served)")
 INTERNAL = "internal error; quote the X-Request-ID header when reporting it"
 NO_STORE = "no-store"
 
@@ -81,7 +84,8 @@ async def _forecast_error(request: Request, exc: Exception) -> Response:
     status = status_of(exc)
     if isinstance(exc, StoreUnavailableError):
         _log_hidden(request, exc, logging.WARNING)
-        return error_response(status, exc.code, STORE_UNAVAILABLE)
+        message = STORE_READ_ONLY if isinstance(exc, StoreReadOnlyError) else STORE_UNAVAILABLE
+        return error_response(status, exc.code, message)
     if status >= 500:
         _log_hidden(request, exc, logging.ERROR)
         return error_response(status, exc.code, INTERNAL)

@@ -53,6 +53,11 @@ class Ready(BaseModel):
     as_of: date
     run_age_seconds: float
     data_to: date | None = Field(default=None, description="The newest last actual in the run.")
+    writable: bool = Field(default=True, description=(
+        "Whether the database takes writes now; false (with `writes` saying why) while it is "
+        "read-only: forecasts are still served, posting actuals answers 503."))
+    writes: str | None = Field(default=None, examples=[None],
+                               description="Why nothing can be written, when `writable` is false.")
 
 
 class TrustSummary(BaseModel):

@@ -86,6 +86,10 @@ class StoreUnavailableError(ForecastError):
     code = "store_unavailable"
 
 
+class StoreReadOnlyError(StoreUnavailableError):
+    """The database answers reads but refuses writes (a read-only file or standby)."""
+
+
 class RateLimitedError(ForecastError):
     """Too many requests; `retry_after` is the whole seconds until the next is allowed."""
 

@@ -13,11 +13,18 @@ from types import TracebackType
 import polars as pl
 import sqlalchemy as sa
 
-from contract.errors import StoreUnavailableError
+from contract.errors import StoreReadOnlyError, StoreUnavailableError
 from contract.inputs import ARRIVALS_HOURLY_SCHEMA, ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
 from contract.settings import Settings, get_settings
 from store import _tables as t
-from store._engine import WRITE_OPTION, create_engine, normalise_url, sqlite_path
+from store._engine import (
+    WRITE_OPTION,
+    create_engine,
+    is_read_only,
+    normalise_url,
+    sqlite_path,
+    sqlite_write_problem,
+)
 from store._read import read_frame, read_hours
 from store._upsert import (
     ARRIVALS_HOURLY,
@@ -116,7 +123,14 @@ class Store:
                 conn.execution_options(**{WRITE_OPTION: write})
                 with conn.begin():
                     yield conn
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        except sa.exc.DBAPIError as exc:
+            if is_read_only(exc):  # SQLite: the engine reopens it once the file is writable
+                raise StoreReadOnlyError(
+                    f"the database {self.url} is read-only, so nothing can be written (reads go "
+                    f"on): {_reason(exc)}; make it writable again"
+                ) from exc
+            if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+                raise
             # Failed part-way (server gone, lock timeout): the caller may retry, and no layer
             # above the store needs to know SQLAlchemy's exceptions to say so.
             raise StoreUnavailableError(
@@ -132,6 +146,19 @@ class Store:
             raise StoreUnavailableError(
                 f"database {self.url} is not answering: {_reason(exc)}"
             ) from exc
+
+    def write_problem(self) -> str | None:
+        """Why nothing can be written now (a read-only file, a read-only standby), or None.
+        Cheap enough for every readiness check: it takes no write lock."""
+        path = sqlite_path(self._url)
+        if path is not None:
+            return sqlite_write_problem(path)
+        if self.dialect != "postgresql":
+            return None
+        with self.transaction(write=False) as conn:
+            read_only = conn.execute(sa.text("SHOW transaction_read_only")).scalar()
+        return "the database is read-only (a standby, or read-only by default)" if (
+            read_only == "on") else None
 
     def migrate(self) -> None:
         """Bring the schema to the latest migration (creating the SQLite file and its folder)."""

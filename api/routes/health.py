@@ -26,10 +26,12 @@ async def healthz() -> Health:
 @router.get("/readyz", response_model=Ready, responses=error_responses(503))
 async def readyz(store: StoreDep, serving: ServingDep) -> Response | Ready:
     """Ready to serve: the database answers, a complete forecast run exists and some trust's
-    data in it is fresh (within AEF_STALE_AFTER_DAYS of today); else 503 with the reason."""
+    data in it is fresh (within AEF_STALE_AFTER_DAYS of today); else 503 with the reason.
+    A read-only database still serves forecasts: 200, with `writable: false` and why."""
     try:
         await anyio.to_thread.run_sync(store.ping)
         snapshot = await serving.fresh_snapshot()
+        write_problem = await anyio.to_thread.run_sync(store.write_problem)
     except ForecastError as exc:
         return error_response(503, exc.code, "the database is unavailable")
     if snapshot.run is None:
@@ -45,7 +47,7 @@ async def readyz(store: StoreDep, serving: ServingDep) -> Response | Ready:
             "flagged stale: ingest newer data and run the batch")
     age = run_age_seconds(run, datetime.now(UTC))
     return Ready(status="ready", run_id=run.run_id, as_of=run.as_of, run_age_seconds=age,
-                 data_to=newest)
+                 data_to=newest, writable=write_problem is None, writes=write_problem)
 
 
 @router.get(
