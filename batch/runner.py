@@ -8,7 +8,9 @@ Order matters for the promises made to readers and operators:
    readers see the previous complete run until that commit, the new one after it;
 5. a trust the model cannot serve gets a fallback, recorded with its reason; the run completes;
 6. a trust whose data ends more than `stale_after_days` before the as-of is left out of the run
-   (`batch.freshness`), recorded with its reason: old data is never dressed up as current.
+   (`batch.freshness`), recorded with its reason: old data is never dressed up as current;
+7. new days far beyond a trust's own history are held back (`batch.jumps`), named, not stored
+   away: one trust's glitch must not move every other trust's forecast.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from batch.freshness import (
     without,
 )
 from batch.inputs import BatchInputs, for_target, load_inputs, temperature_coverage
+from batch.jumps import find_jumps, hold_back
 from batch.modelling import (
     ModelChoice,
     ModelInUse,
@@ -88,10 +91,11 @@ class BatchResult:
     model_version: str | None = None
     retrained: bool = False
     stale: dict[TrustCode, str] = field(default_factory=dict)  # left out: data too old
+    held_back: dict[TrustCode, str] = field(default_factory=dict)  # new days beyond history
 
     @property
     def ok(self) -> bool:
-        return not self.fallbacks and not self.stale
+        return not self.fallbacks and not self.stale and not self.held_back
 
 
 @dataclass(frozen=True)
@@ -130,12 +134,17 @@ def run_batch(store: Store, registry: ModelRegistry, options: BatchOptions,
         if inputs is None:
             raise NotFoundError(f"no {options.target} stored on or before {options.as_of} in "
                                 f"{store.url}")
+        jumps = find_jumps(inputs.data.attendances, options.as_of)
+        for code, reason in sorted(jumps.reasons.items()):
+            log.warning("%s: %s", code, reason, extra={"fields": {"trust": code}})
+        inputs = hold_back(inputs, jumps)
         fresh = assess(inputs.data.attendances, options.as_of, options.stale_after_days)
         for code, reason in sorted(fresh.stale.items()):
             log.warning("%s is stale: %s", code, reason, extra={"fields": {"trust": code}})
         mapping = read_hierarchy(store)
-        result = (_single_batch(night, inputs, fresh) if mapping is None
-                  else _hierarchy_batch(night, inputs, mapping, fresh))
+        result = replace((_single_batch(night, inputs, fresh) if mapping is None
+                          else _hierarchy_batch(night, inputs, mapping, fresh)),
+                         held_back=jumps.reasons)
         if not result.reused:
             log.info("run %s complete in %.1f s", result.run_id, time.monotonic() - started,
                      extra={"fields": {"run_id": result.run_id, "trusts": result.n_trusts,

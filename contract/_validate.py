@@ -18,6 +18,7 @@ from contract._columns import (
     parse_trust_code,
 )
 from contract._files import RawTable
+from contract._plausible import COUNT_COLUMNS, CountLimits, implausible
 from contract.errors import DataValidationError, Problem
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ TEMPERATURE = Kind(
 )
 
 
-def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None) -> pl.DataFrame:
-    """The clean typed frame, sorted by trust and date; or every problem found, raised at once."""
+def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None,
+                   limits: CountLimits | None = None) -> pl.DataFrame:
+    """The clean typed frame, sorted by trust and date; or every problem found, raised at once.
+    Daily counts are held to `limits` (default: the settings' absolute bound only)."""
     frame = table.frame
     header = 1 if table.row_label == "line" else None  # a CSV's header is line 1
     problems = _column_problems(frame.columns, kind, source, header)
@@ -84,6 +87,11 @@ def validate_table(table: RawTable, kind: Kind, source: str, as_of: date | None)
     cells = [_cell_problems(table, kind, name, parsed[name]) for name in parsed]
     if "trust_code" in parsed and kind.key in parsed:
         cells.append(_duplicates(table, kind, parsed["trust_code"].values, parsed[kind.key].values))
+    if kind.name == "attendances" and "trust_code" in parsed:
+        limits = limits or CountLimits.from_settings()
+        cells += [implausible(table.row_numbers, parsed["trust_code"].values, parsed[c].values,
+                              table.frame[c], c, list(kind.schema).index(c), limits)
+                  for c in COUNT_COLUMNS if c in parsed]
     located = pl.concat(cells).sort("row", "position") if cells else None
     n_located = 0 if located is None else located.height
     if problems or n_located:

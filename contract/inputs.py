@@ -26,6 +26,7 @@ import polars as pl
 from contract._columns import TEMPERATURE_RANGE_C, TRUST_CODE_PATTERN
 from contract._files import RawTable, read_table, refuse
 from contract._hours import ARRIVALS_HOURLY, LOCAL_ZONE
+from contract._plausible import CountLimits
 from contract._validate import (
     ATTENDANCES,
     MAX_PROBLEMS,
@@ -60,9 +61,12 @@ TEMPERATURE_SCHEMA: dict[str, pl.DataType] = dict(TEMPERATURE.schema)
 ARRIVALS_HOURLY_SCHEMA: dict[str, pl.DataType] = dict(ARRIVALS_HOURLY.schema)
 
 
-def read_attendances(path: str | Path, *, as_of: date | None = None) -> pl.DataFrame:
-    """Attendances from a CSV or Parquet file; no date may be after `as_of` (default today)."""
-    return validate_table(read_table(Path(path)), ATTENDANCES, str(path), as_of or date.today())
+def read_attendances(path: str | Path, *, as_of: date | None = None,
+                     busiest: Mapping[str, int] | None = None) -> pl.DataFrame:
+    """Attendances from a CSV or Parquet file; no date may be after `as_of` (default today);
+    no count beyond the plausible (`busiest`: each trust's busiest stored day)."""
+    return validate_table(read_table(Path(path)), ATTENDANCES, str(path), as_of or date.today(),
+                          CountLimits.from_settings(busiest))
 
 
 def read_temperature(path: str | Path) -> pl.DataFrame:
@@ -102,10 +106,13 @@ def validate_attendance_records(
     *,
     as_of: date | None = None,
     source: str = "request body",
+    busiest: int | None = None,
 ) -> pl.DataFrame:
-    """A payload for one trust, `[{"date", "attendances", "admissions"?}]`, as a clean frame."""
+    """A payload for one trust, `[{"date", "attendances", "admissions"?}]`, as a clean frame;
+    `busiest`: the trust's busiest stored day, the base of the relative bound."""
     table = _records_table(trust_code, records, ATTENDANCES, source)
-    return validate_table(table, ATTENDANCES, source, as_of or date.today())
+    limits = CountLimits.from_settings({} if busiest is None else {trust_code: busiest})
+    return validate_table(table, ATTENDANCES, source, as_of or date.today(), limits)
 
 
 def validate_temperature_records(

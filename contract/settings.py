@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         default=30.0, ge=0, le=600,
         description="While the database is away, a key checked by it at most this long ago "
                     "still reads forecasts from memory; 0 fails closed at once")
+    max_daily_count: int = Field(
+        default=20_000, ge=1,
+        description="A day's attendances or admissions above this are refused as implausible")
+    max_jump_factor: float = Field(
+        default=10.0, gt=1,
+        description="A day's count above this many times the trust's busiest stored day is "
+                    "refused as implausible")
     thresholds_file: Path | None = Field(
         default=None, description="TOML of capacity thresholds for `aeforecast thresholds load`")
 

@@ -147,6 +147,14 @@ class Store:
                 f"database {self.url} is not answering: {_reason(exc)}"
             ) from exc
 
+    def exists(self) -> bool:
+        """Whether the database holds the service's tables yet (reading never creates it)."""
+        path = sqlite_path(self._url)
+        if path is not None and not path.exists():
+            return False
+        with self.transaction(write=False) as conn:
+            return sa.inspect(conn).has_table(t.attendances.name)
+
     def write_problem(self) -> str | None:
         """Why nothing can be written now (a read-only file, a read-only standby), or None.
         Cheap enough for every readiness check: it takes no write lock."""

@@ -20,3 +20,20 @@ def newest_data_day(store: Store) -> date | None:
     if isinstance(newest, str):  # SQLite hands aggregate dates back as text
         return date.fromisoformat(newest)
     return newest if isinstance(newest, date) else None
+
+
+def busiest_days(store: Store, trusts: list[str] | None = None) -> dict[str, int]:
+    """Each trust's busiest stored day (attendances or admissions, whichever is larger): the
+    base of the plausibility bound on new counts. Empty for a database not created yet, so
+    that validating a first file never creates one."""
+    if not store.exists():
+        return {}
+    a = t.attendances
+    busiest = sa.func.max(sa.func.max(a.c.attendances, sa.func.coalesce(a.c.admissions, 0))
+                          if store.dialect == "sqlite" else
+                          sa.func.greatest(a.c.attendances, sa.func.coalesce(a.c.admissions, 0)))
+    stmt = sa.select(a.c.trust_code, busiest).group_by(a.c.trust_code)
+    if trusts is not None:
+        stmt = stmt.where(a.c.trust_code.in_(trusts))
+    with store.transaction(write=False) as conn:
+        return {code: int(value) for code, value in conn.execute(stmt) if value is not None}

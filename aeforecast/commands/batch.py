@@ -100,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {what}{len(outcome.fallbacks)} trust(s) served by a fallback: "
                   f"{', '.join(sorted(outcome.fallbacks))}", file=sys.stderr)
             status = 1
+        if outcome.held_back:
+            print(f"warning: {what}{len(outcome.held_back)} trust(s) with new days held back, "
+                  "far beyond their history:", file=sys.stderr)
+            for code, reason in sorted(outcome.held_back.items()):
+                print(f"  {code}: {reason}", file=sys.stderr)
+            status = 1
         if outcome.stale:
             print(f"warning: {what}{len(outcome.stale)} trust(s) not forecast, their data is "
                   "stale:", file=sys.stderr)

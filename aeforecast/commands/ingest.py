@@ -132,7 +132,7 @@ def _validate(
     total = 0  # problems found, which may be more than those listed
     attendances = temperature = None
     try:
-        attendances = read_attendances(attendances_path, as_of=as_of)
+        attendances = read_attendances(attendances_path, as_of=as_of, busiest=_busiest())
         log.info("validated %d attendance rows from %s", attendances.height, attendances_path)
     except DataValidationError as exc:
         problems, total = problems + exc.problems, total + exc.total
@@ -152,6 +152,21 @@ def _validate(
     if problems or attendances is None:
         raise DataValidationError(problems, total)
     return attendances, temperature, hourly
+
+
+def _busiest() -> dict[str, int]:
+    """Each stored trust's busiest day, for the plausibility bound; none when the database is
+    not there yet or cannot be reached (the absolute bound still holds; storing will say why)."""
+    from contract.errors import StoreUnavailableError
+    from store import Store
+    from store.data_extent import busiest_days
+
+    try:
+        with Store.from_settings() as store:
+            return busiest_days(store)
+    except StoreUnavailableError as exc:
+        log.info("no stored history to bound new counts by: %s", exc)
+        return {}
 
 
 def _summary(kind: str, read: int, result: UpsertResult | None) -> None:

@@ -23,6 +23,7 @@ from api.schemas import (
 )
 from contract.inputs import validate_attendance_records, validate_temperature_records
 from store import Store, UpsertResult
+from store.data_extent import busiest_days
 
 router = APIRouter(prefix="/v1/trusts", tags=["actuals"])
 log = logging.getLogger("aeforecast.api")
@@ -38,7 +39,8 @@ def post_attendances(
 ) -> WriteResult:
     """Store actual attendances (no future dates); idempotent; updates live accuracy."""
     trust_code = access.trust_code
-    frame = validate_attendance_records(trust_code, payload(records))
+    busiest = busiest_days(store, [trust_code]).get(trust_code)
+    frame = validate_attendance_records(trust_code, payload(records), busiest=busiest)
     result = store.upsert_attendances(frame, source=f"api key {access.key.prefix}")
     _update_live_accuracy(store, trust_code)
     return _result(trust_code, len(records), result)
