@@ -45,16 +45,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
+        """One read (at most the transport's buffer) is parsed before the head is judged:
+        it may hold the end of the head and the start of a large body."""
         if self._in_head:
             self._head_bytes += len(data)
-            if self._head_bytes > self.max_head_bytes:
-                self._refuse(_response(
-                    b"431 Request Header Fields Too Large",
-                    f"the request line and headers exceed {self.max_head_bytes} bytes"))
-                return
             if self._deadline is None:
                 self._arm(self.head_seconds)
         super().data_received(data)
+        if self._in_head and self._head_bytes > self.max_head_bytes:
+            self._refuse(_response(
+                b"431 Request Header Fields Too Large",
+                f"the request line and headers exceed {self.max_head_bytes} bytes"))
 
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0
