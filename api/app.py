@@ -9,6 +9,7 @@ here (`aeforecast serve` migrates once before starting workers).
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -79,6 +80,7 @@ def create_app(
                                   grace=settings.key_outage_grace_seconds)
         app.state.drivers = DriverCache(store)
         app.state.scenarios = ScenarioEngine(store, settings.model_dir)
+        app.state.scenario_slots = threading.BoundedSemaphore(scenario.AT_ONCE)
         gc.freeze()  # the imports' objects never die: keep them out of every GC pass
         try:
             yield

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import APIRouter, Request
 
 from api.deps import ServedTrustDep
 from api.insight_schemas import Scenario, ScenarioDay, ScenarioIn
 from api.schemas import error_responses
 from batch.scenario import Asked, ScenarioEngine, ServedDays, Shift
-from contract.errors import InputError
+from contract.errors import InputError, RateLimitedError
 
 router = APIRouter(prefix="/v1/trusts", tags=["scenario"])
+AT_ONCE = 2  # what-if computations per process at once: each re-runs the model (CPU-bound)
+WAIT_SECONDS = 5.0  # how long one waits for a slot before it is told to come back
+
+
+@contextmanager
+def scenario_slot(slots: threading.BoundedSemaphore) -> Iterator[None]:
+    """A slot among the process's `AT_ONCE`, or 429: a burst of what-ifs queues briefly, then
+    is turned away, and never takes every thread the other routes need."""
+    if not slots.acquire(timeout=WAIT_SECONDS):
+        raise RateLimitedError("too many what-if requests at once on this server; retry after "
+                               "2 s", retry_after=2)
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 @router.post("/{trust_code}/forecast/scenario", response_model=Scenario,
@@ -29,9 +48,11 @@ def post_scenario(request: Request, access: ServedTrustDep, body: ScenarioIn) ->
     """
     engine: ScenarioEngine = request.app.state.scenarios
     run, served = access.run, access.forecast
-    result = engine.run(run, access.trust_code, _asked(body),
-                        ServedDays(served.model, served.model_version, served.status,
-                                   served.first, served.values))
+    asked = _asked(body)
+    with scenario_slot(request.app.state.scenario_slots):
+        result = engine.run(run, access.trust_code, asked,
+                            ServedDays(served.model, served.model_version, served.status,
+                                       served.first, served.values))
     return Scenario(trust_code=result.trust_code, run_id=run.run_id, name=body.name,
                     model=result.model, member=result.member, note=result.note,
                     computed=result.computed,

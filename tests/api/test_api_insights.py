@@ -217,3 +217,28 @@ def test_a_shift_over_millennia_is_refused_by_its_ends(client: TestClient, read:
         assert refused.status_code == 422, refused.text
         message = refused.json()["error"]["message"]
         assert message.startswith(f"{field}: ") and "outside the forecast window" in message
+
+
+@pytest.mark.usefixtures("run")
+def test_what_ifs_beyond_the_slots_are_turned_away_not_queued_for_ever(
+    client: TestClient, read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each what-if re-runs the model: at most AT_ONCE per process, the rest wait briefly and
+    get 429, so a burst never takes every thread the other routes need (issue 25 item 1)."""
+    from api.routes import scenario
+
+    monkeypatch.setattr(scenario, "WAIT_SECONDS", 0.2)
+    body = {"temperatures": [{"date": TOMORROW.isoformat(), "temperature_c": 30}]}
+    slots = client.app.state.scenario_slots  # type: ignore[attr-defined]
+    for _ in range(scenario.AT_ONCE):
+        assert slots.acquire(timeout=1)  # every slot busy with another what-if
+    try:
+        busy = client.post("/v1/trusts/RXX/forecast/scenario", json=body, headers=bearer(read))
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "2", busy.text
+        assert "too many what-if requests at once" in busy.json()["error"]["message"]
+        assert client.get("/v1/trusts/RXX/forecast", headers=bearer(read)).status_code == 200
+    finally:
+        for _ in range(scenario.AT_ONCE):
+            slots.release()
+    assert client.post("/v1/trusts/RXX/forecast/scenario", json=body,
+                       headers=bearer(read)).status_code == 200
