@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "keys": "Manage API keys.",
     "runs": "List forecast runs; withdraw a bad one; choose which one is served.",
     "thresholds": "Load capacity thresholds from a TOML file; list them.",
+    "db": "The database schema: upgrade it, or show where it stands.",
 }
 
 Handler = Callable[[argparse.Namespace], int]
@@ -33,6 +34,8 @@ log = logging.getLogger("aeforecast")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aeforecast", description=__doc__)
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="this version and the libraries it runs on, then exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         if importlib.util.find_spec(f"aeforecast.commands.{name}") is None:
@@ -41,6 +44,31 @@ def build_parser() -> argparse.ArgumentParser:
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         module.configure(command_parser)
     return parser
+
+
+class _Version(argparse.Action):
+    """argparse's own version action wraps the line at the terminal's width."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        print(version_line())
+        parser.exit()
+
+
+def version_line() -> str:
+    """`aeforecast 0.1.0 (python 3.11.7; polars 1.x, lightgbm 4.x, ...)`: what an operator
+    quotes in a report, without importing the libraries."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    libraries = ", ".join(f"{name} {of(name)}" for name in
+                          ("polars", "lightgbm", "statsmodels", "fastapi", "sqlalchemy"))
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    return f"aeforecast {of('ae-forecast')} (python {python}; {libraries})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,27 +37,32 @@ class TokenBuckets:
     """Named token buckets of one size and refill rate."""
 
     def __init__(
-        self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic
+        self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic,
+        max_buckets: int = MAX_BUCKETS,
     ) -> None:
         self.rate = per_minute / 60.0  # tokens a second
         self.burst = max(burst, 1)
         self.enabled = per_minute > 0
         self._clock = clock
-        self._buckets: dict[str, _Bucket] = {}
+        self.max_buckets = max_buckets
+        self._buckets: dict[str, _Bucket] = {}  # least recently used first
 
     def take(self, name: str) -> float:
         """Spend one token of `name`'s bucket: 0.0 when allowed, else seconds until one is due."""
         if not self.enabled:
             return 0.0
         now = self._clock()
-        bucket = self._buckets.get(name)
+        bucket = self._buckets.pop(name, None)
         if bucket is None:
-            if len(self._buckets) >= MAX_BUCKETS:
-                self._buckets.clear()
-            bucket = self._buckets[name] = _Bucket(float(self.burst), now)
+            if len(self._buckets) >= self.max_buckets:
+                # The least recently used goes, never all of them: clearing the lot let a flood
+                # of new addresses hand a throttled client a full bucket again.
+                del self._buckets[next(iter(self._buckets))]
+            bucket = _Bucket(float(self.burst), now)
         else:
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
             bucket.updated = now
+        self._buckets[name] = bucket  # now the most recently used
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
             return 0.0

@@ -86,6 +86,12 @@ class StoreUnavailableError(ForecastError):
     code = "store_unavailable"
 
 
+class SchemaBehindError(ForecastError):
+    """The database's schema is older than this version and migrating at start-up is off."""
+
+    code = "schema_behind"
+
+
 class StoreReadOnlyError(StoreUnavailableError):
     """The database answers reads but refuses writes (a read-only file or standby)."""
 

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=10.0, gt=1,
         description="A day's count above this many times the trust's busiest stored day is "
                     "refused as implausible")
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Every command brings the database schema up to date first; false: it "
+                    "only checks, and `aeforecast db upgrade` migrates (a step of its own)")
     thresholds_file: Path | None = Field(
         default=None, description="TOML of capacity thresholds for `aeforecast thresholds load`")
 

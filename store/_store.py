@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
-from contract.errors import StoreReadOnlyError, StoreUnavailableError
+from contract.errors import SchemaBehindError, StoreReadOnlyError, StoreUnavailableError
 from contract.inputs import ARRIVALS_HOURLY_SCHEMA, ATTENDANCES_SCHEMA, TEMPERATURE_SCHEMA
 from contract.settings import Settings, get_settings
 from store import _tables as t
@@ -64,13 +65,15 @@ class Store:
     Nothing connects until first use. Every write method is one transaction, all or nothing.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate_on_start: bool = True) -> None:
         self._url = normalise_url(url)
         self._engine: sa.Engine | None = None
+        self.migrate_on_start = migrate_on_start
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Store:
-        return cls((settings or get_settings()).resolved_database_url)
+        settings = settings or get_settings()
+        return cls(settings.resolved_database_url, migrate_on_start=settings.migrate_on_start)
 
     @property
     def url(self) -> str:
@@ -169,31 +172,55 @@ class Store:
             read_only == "on") else None
 
     def migrate(self) -> None:
-        """Bring the schema to the latest migration (creating the SQLite file and its folder)."""
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # we log the one line that matters
-        from alembic import command  # a third of a second to import; only migrating needs it
-        from alembic.config import Config
+        """The schema at the latest migration, as every command needs it: applied here unless
+        migrating at start-up is off (`AEF_MIGRATE_ON_START=false`, for operators who run
+        `aeforecast db upgrade` as a step of their own), and then only checked."""
+        if self.migrate_on_start:
+            self.upgrade()
+            return
+        current, head = self.schema_revision()
+        if current != head:
+            raise SchemaBehindError(
+                f"the database schema of {self.url} is at {current or 'nothing (empty)'}, this "
+                f"version needs {head}; migrating at start-up is off (AEF_MIGRATE_ON_START): run "
+                "`aeforecast db upgrade` first")
+
+    def schema_revision(self) -> tuple[str | None, str]:
+        """(the database's migration, the latest this version knows)."""
+        _quiet_alembic()
         from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
+
+        config = _alembic_config()
+        path = sqlite_path(self._url)
+        if path is not None and not path.exists():
+            return None, _head(config)
+        with self.transaction(write=False) as conn:
+            return MigrationContext.configure(conn).get_current_revision(), _head(config)
+
+    def upgrade(self) -> str | None:
+        """Bring the schema to the latest migration (creating the SQLite file and its folder);
+        the revision it was at before."""
+        _quiet_alembic()
+        from alembic import command  # a third of a second to import; only migrating needs it
+        from alembic.runtime.migration import MigrationContext
 
         path = sqlite_path(self._url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(exist_ok=True)
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-        config.set_main_option("path_separator", "os")
+        config = _alembic_config()
         with self.transaction() as conn:
             if self.dialect == "postgresql":
                 conn.execute(
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
                 )
             current = MigrationContext.configure(conn).get_current_revision()
-            head = ScriptDirectory.from_config(config).get_current_head()
+            head = _head(config)
             if current != head:
                 log.info("migrating the database schema from %s to %s", current or "empty", head)
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
+        return current
 
     def ingest(
         self,
@@ -330,6 +357,29 @@ def _audit(
 def _as_utc(stamp: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _quiet_alembic() -> None:
+    """Before alembic is imported: it logs its plugins at import."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # we log the one line that matters
+
+
+def _alembic_config() -> Any:
+    _quiet_alembic()
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def _head(config: Any) -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "the project ships its migrations"
+    return head
 
 
 def _reason(exc: BaseException) -> str:

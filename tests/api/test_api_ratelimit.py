@@ -108,3 +108,18 @@ def test_the_default_lets_a_whole_trust_list_refresh_through(database_url: str,
     assert statuses == {200}
     defaults = Settings()
     assert defaults.rate_limit_burst >= 150 and defaults.rate_limit_per_minute > 0
+
+
+def test_a_full_table_evicts_the_least_recently_used_never_a_throttled_client() -> None:
+    """A flood of new names once cleared every bucket, a throttled client's with them."""
+    clock = Clock()
+    buckets = TokenBuckets(per_minute=60, burst=2, clock=clock, max_buckets=3)
+    assert [buckets.take("guesser") for _ in range(2)] == [0.0, 0.0]
+    assert buckets.take("guesser") > 0  # throttled
+    for name in ("a", "b"):
+        buckets.take(name)
+    buckets.take("guesser")  # still trying: the most recently used
+    for name in ("c", "d", "e"):  # the flood
+        buckets.take(name)
+        assert buckets.take("guesser") > 0, name  # never handed a fresh bucket
+    assert "a" not in buckets._buckets and "b" not in buckets._buckets
