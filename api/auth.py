@@ -54,6 +54,10 @@ class KeyCache:
             raise AuthenticationError(INVALID)
         if not secret_matches(parsed.secret, record.key_hash):
             raise AuthenticationError(INVALID)
+        if record.expired():  # said only to whoever holds the secret
+            assert record.expires_at is not None
+            raise AuthenticationError(f"this API key expired at {record.expires_at:%Y-%m-%d %H:%M} "
+                                      "UTC; ask for a new one")
         self._note_use(record)
         return record
 

@@ -38,10 +38,19 @@ class KeyRecord:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    expires_at: datetime | None = None  # None: never
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or datetime.now(UTC)) >= self.expires_at
+
+    def status(self, now: datetime | None = None) -> str:
+        if not self.active:
+            return "revoked"
+        return "expired" if self.expired(now) else "active"
 
     def may_see(self, trust_code: str) -> bool:
         return self.trusts is None or trust_code in self.trusts
@@ -54,12 +63,17 @@ class CreatedKey:
 
 
 def create_key(
-    store: Store, name: str, scope: Scope, trusts: Sequence[str] | None = None
+    store: Store, name: str, scope: Scope, trusts: Sequence[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> CreatedKey:
-    """A new key; InputError for an empty name, an unknown scope or a malformed trust code."""
+    """A new key; InputError for an empty name, an unknown scope, a malformed trust code or
+    an expiry that is not in the future."""
     name, allowed = _checked(name, scope, trusts)
-    new: NewKey = generate_key()
     now = datetime.now(UTC)
+    if expires_at is not None and as_utc(expires_at) <= now:
+        raise InputError(f"--expires: {as_utc(expires_at):%Y-%m-%d %H:%M} UTC has passed; give a "
+                         "date in the future")
+    new: NewKey = generate_key()
     row = {
         "key_id": uuid.uuid4().hex,
         "name": name,
@@ -70,6 +84,7 @@ def create_key(
         "created_at": now,
         "revoked_at": None,
         "last_used_at": None,
+        "expires_at": None if expires_at is None else as_utc(expires_at),
     }
     with store.transaction() as conn:
         conn.execute(sa.insert(t.api_keys).values(**row))
@@ -145,6 +160,7 @@ def _record(row: object) -> KeyRecord:
         created_at=as_utc(data["created_at"]),
         revoked_at=_maybe_utc(data["revoked_at"]),
         last_used_at=_maybe_utc(data["last_used_at"]),
+        expires_at=_maybe_utc(data.get("expires_at")),
     )
 
 

@@ -97,3 +97,31 @@ def test_escape_codes_in_a_key_name_are_printed_escaped(cli: Cli) -> None:
     for shown in (created.stderr, cli("keys", "list").stdout):
         assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
         assert "rota\\x1b[2J\\x1b]0;pwned\\x07\\u202eevil" in shown
+
+
+def test_a_key_can_expire_and_is_then_refused_saying_so(store: Store, database_url: str) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from support.api_world import bearer, make_client
+
+    with pytest.raises(InputError, match="has passed"):
+        create_key(store, "old", "read", expires_at=datetime.now(UTC) - timedelta(days=1))
+    soon = create_key(store, "soon", "read", expires_at=datetime.now(UTC) + timedelta(seconds=1))
+    assert soon.record.status() == "active" and soon.record.expires_at is not None
+    with make_client(database_url) as client:
+        assert client.get("/v1/trusts", headers=bearer(soon.token)).status_code == 200
+        time.sleep(1.2)
+        refused = client.get("/v1/trusts", headers=bearer(soon.token))
+        assert refused.status_code == 401 and "expired at" in refused.json()["error"]["message"]
+    found = find_key(store, soon.record.prefix)
+    assert found is not None and found.status() == "expired"
+
+
+def test_cli_creates_an_expiring_key_and_lists_when(cli: Cli) -> None:
+    made = cli("keys", "create", "--name", "temp", "--scope", "read", "--expires", "2099-03-31")
+    assert made.returncode == 0 and "expires 2099-04-01 00:00 UTC" in made.stderr, made.stderr
+    assert "2099-04-01 00:00" in cli("keys", "list").stdout
+    for bad, message in (("2001-01-01", "has passed"), ("soon", "neither a date")):
+        refused = cli("keys", "create", "--name", "x", "--scope", "read", "--expires", bad)
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
