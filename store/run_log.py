@@ -12,7 +12,6 @@ found at the start belongs to a dead process.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import time
 import uuid
@@ -30,6 +29,7 @@ from contract.errors import ForecastError
 from forecast.targets import DEFAULT_TARGET, Target
 from store import Store
 from store import _tables as t
+from store._file_lock import try_lock, unlock
 from store.runs import RunId
 
 FORECAST_ROW_COLUMNS = ["trust_code", "date", "horizon", "point", "lo80", "hi80", "lo95", "hi95"]
@@ -104,7 +104,8 @@ class RunLog:
         `wait_s` for the lock; it dies with the process, even on SIGKILL.
 
         PostgreSQL: a session advisory lock keyed by the schema, on a connection held open for
-        the run. SQLite: an exclusive flock on `<database>.batch-lock` beside the database file.
+        the run. SQLite: an exclusive lock on `<database>.batch-lock` beside the database file
+        (flock on POSIX, msvcrt.locking on Windows: `store._file_lock`).
         """
         store = self.store
         store.ping()
@@ -126,13 +127,13 @@ class RunLog:
         if not database or database == ":memory:":
             yield
             return
-        with Path(database + ".batch-lock").open("a") as handle:
-            if not _retry(lambda: _flock(handle.fileno()), wait_s):
+        with Path(database + ".batch-lock").open("a+") as handle:
+            if not _retry(lambda: try_lock(handle), wait_s):
                 raise busy
             try:
                 yield
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                unlock(handle)
 
     def find_complete(
         self, as_of: date, fingerprint: str, model: str, horizon: int,
@@ -229,14 +230,6 @@ class RunLog:
     def fail(self, run_id: RunId, reason: str) -> None:
         with self.store.transaction() as conn:
             _set_failed(conn, run_id, reason)
-
-
-def _flock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 def _retry(attempt: Callable[[], bool], wait_s: float) -> bool:
