@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from contract.log_context import context_fields
 from contract.settings import get_settings
 
 
@@ -19,6 +20,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **context_fields(),  # the request's or run's id, wherever the line was logged
         }
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):

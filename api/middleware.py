@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import INTERNAL, error_body
 from api.metrics import ApiMetrics
+from contract.log_context import log_context
 
 access_log = logging.getLogger("aeforecast.access")
 log = logging.getLogger("aeforecast.api")
@@ -70,25 +71,27 @@ class RequestMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            if scope["method"] in _BODY_METHODS:
-                bounded = await self._bounded(scope, receive)
-                if bounded is None:
-                    await _send_error(send_with_headers, 413, "payload_too_large", self._too_big())
-                    return
-                receive = bounded
-            await self.app(scope, receive, send_with_headers)
-        except Exception:
-            log.exception(
-                "unhandled error in %s %s",
-                scope["method"],
-                scope["path"],
-                extra={"fields": {"request_id": request_id}},
-            )
-            if not sent["started"]:
-                await _send_error(send_with_headers, 500, "internal_error", INTERNAL)
-        finally:
-            self._record(scope, int(sent["status"]), time.perf_counter() - started, request_id)
+        with log_context(request_id=request_id):  # on every line logged below
+            try:
+                if scope["method"] in _BODY_METHODS:
+                    bounded = await self._bounded(scope, receive)
+                    if bounded is None:
+                        await _send_error(send_with_headers, 413, "payload_too_large",
+                                          self._too_big())
+                        return
+                    receive = bounded
+                await self.app(scope, receive, send_with_headers)
+            except Exception:
+                log.exception(
+                    "unhandled error in %s %s",
+                    scope["method"],
+                    scope["path"],
+                    extra={"fields": {"request_id": request_id}},
+                )
+                if not sent["started"]:
+                    await _send_error(send_with_headers, 500, "internal_error", INTERNAL)
+            finally:
+                self._record(scope, int(sent["status"]), time.perf_counter() - started, request_id)
 
     async def _bounded(self, scope: Scope, receive: Receive) -> Receive | None:
         """The body read whole (at most max_body bytes) and replayed; None when it is too big."""

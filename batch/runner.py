@@ -48,6 +48,7 @@ from batch.modelling import (
 from batch.registry import ModelRegistry, artefact_name
 from batch.serve_trusts import Served, serve_trusts
 from contract.errors import NotFoundError
+from contract.log_context import log_context
 from forecast.catalog import DEFAULT_MODEL
 from forecast.expectation import expectation_of
 from forecast.protocol import ModelName, TrustCode
@@ -169,11 +170,12 @@ def _single_batch(night: Night, inputs: BatchInputs, fresh: Freshness) -> BatchR
         as_of=options.as_of, horizon=options.horizon, model=options.model,
         fingerprint=inputs.fingerprint, metadata={"retrain": choice.reason},
         target=options.target)
-    try:
-        return _make_run(night, inputs, choice, run_id, fresh)
-    except BaseException as exc:
-        night.fail_quietly(run_id, exc)
-        raise
+    with log_context(run_id=run_id):  # on every line logged while the run is made
+        try:
+            return _make_run(night, inputs, choice, run_id, fresh)
+        except BaseException as exc:
+            night.fail_quietly(run_id, exc)
+            raise
 
 
 def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame,
@@ -192,15 +194,16 @@ def _hierarchy_batch(night: Night, inputs: BatchInputs, mapping: pl.DataFrame,
         return BatchResult(existing, reused=True, stale=fresh.stale)
     run_id = night.runs.begin(as_of=options.as_of, horizon=options.horizon, model=model,
                               fingerprint=inputs.fingerprint, target=options.target)
-    night.report("model", f"forecasting {options.target} at every node of the hierarchy with "
-                          f"{model}")
-    try:
-        n_nodes, version, retrained = hierarchy_run.make_run(
-            night.runs, night.registry, inputs, mapping, options.model, options.retrain, run_id,
-            options.target)
-    except BaseException as exc:
-        night.fail_quietly(run_id, exc)
-        raise
+    with log_context(run_id=run_id):  # on every line logged while the run is made
+        night.report("model", f"forecasting {options.target} at every node of the hierarchy "
+                              f"with {model}")
+        try:
+            n_nodes, version, retrained = hierarchy_run.make_run(
+                night.runs, night.registry, inputs, mapping, options.model, options.retrain,
+                run_id, options.target)
+        except BaseException as exc:
+            night.fail_quietly(run_id, exc)
+            raise
     return BatchResult(run_id, False, n_nodes, {},
                        None if version is None else version.version_id, retrained, fresh.stale)
 

@@ -59,6 +59,10 @@ def test_a_new_trust_is_served_by_a_fallback_and_exit_1(cli: Cli, database_url: 
     assert f"1 trust(s) served by a fallback: {NEWCOMER}" in result.stderr
     logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert {"load", "model", "forecast", "store", "retention"} <= {r.get("phase") for r in logs}
+    made = [r for r in logs if r.get("phase") in ("forecast", "store")]
+    fell_back = [r for r in logs if r["msg"].startswith(f"{NEWCOMER} falls back")]
+    assert made and fell_back and all("run_id" in r for r in made + fell_back)  # every line
+    assert run.run_id in {r["run_id"] for r in fell_back}  # (and the admissions run's own id)
     again = cli("batch", "--as-of", str(END), "--horizon", str(HORIZON), "--model", "snaive")
     assert again.returncode == 0 and again.stdout.strip() == run.run_id  # idempotent
 
