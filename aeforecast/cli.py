@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "runs": "List forecast runs; withdraw a bad one; choose which one is served.",
     "thresholds": "Load capacity thresholds from a TOML file; list them.",
     "db": "The database schema: upgrade it, or show where it stands.",
+    "completion": "Print a shell completion script (bash or zsh).",
 }
 
 Handler = Callable[[argparse.Namespace], int]
