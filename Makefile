@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 
 UV := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test check lint docs audit lock bench clean browser
+.PHONY: demo test check lint docs audit lock lock-check bench clean browser
 
 # uv (installed into the venv itself, so a fresh machine needs only Python) resolves and installs
 # in seconds where pip took over a minute.
@@ -15,13 +15,17 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet 'uv>=0.9,<1'
 
-$(STAMP): pyproject.toml | $(BIN)/uv
-	$(UV) -e '.[dev]'
+# Installed from the locks, never resolved afresh: CI and every machine run exactly the versions
+# the audit checked (`make lock` refreshes them; `make lock-check` proves they fit pyproject).
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/uv
+	$(UV) -r requirements.lock
+	$(UV) --no-deps -e .
 	touch $(STAMP)
 
 # The demo needs only the runtime dependencies: a first run installs far less than the tests do.
-$(RUN_STAMP): pyproject.toml | $(BIN)/uv
-	$(UV) -e .
+$(RUN_STAMP): pyproject.toml requirements-runtime.lock | $(BIN)/uv
+	$(UV) -r requirements-runtime.lock
+	$(UV) --no-deps -e .
 	touch $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
@@ -42,15 +46,30 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	  >/dev/null; } || echo "chromium is missing: sudo apt-get install chromium" >&2
 
-audit: $(STAMP)
+audit: $(STAMP) lock-check
 	$(BIN)/python .ci/audit_deps.py requirements.lock
 
 # Every runtime and development dependency resolved from pyproject.toml, pinned and dated: the
 # audit gives a pin that the registry has since passed GRACE_DAYS from this date (SECURITY.md).
+# The runtime lock is the same versions without the development tools (what `make demo` needs).
+COMPILE := $(BIN)/uv pip compile pyproject.toml --python $(BIN)/python --no-header \
+	--no-annotate --quiet
+
 lock: | $(BIN)/uv
 	{ echo "# locked $$(date -u +%F) by make lock, from pyproject.toml (runtime and dev)"; \
-	  $(BIN)/uv pip compile pyproject.toml --extra dev --python $(BIN)/python --no-header \
-	  --no-annotate --quiet; } > requirements.lock.new && mv requirements.lock.new requirements.lock
+	  $(COMPILE) --extra dev; } > requirements.lock.new && mv requirements.lock.new requirements.lock
+	{ echo "# locked $$(date -u +%F) by make lock, from pyproject.toml (runtime only)"; \
+	  $(COMPILE) -c requirements.lock; } > requirements-runtime.lock
+
+# The locks still fit pyproject.toml: resolved again with the lock as constraints, the same pins
+# come out (a dependency added to pyproject.toml but not locked fails here, naming it).
+lock-check: | $(BIN)/uv
+	$(COMPILE) --extra dev -c requirements.lock > $(VENV)/lock-check.txt
+	grep -v '^#' requirements.lock | diff -u - $(VENV)/lock-check.txt || \
+	  { echo "requirements.lock does not fit pyproject.toml: run make lock" >&2; exit 1; }
+	$(COMPILE) -c requirements.lock > $(VENV)/lock-check-runtime.txt
+	grep -v '^#' requirements-runtime.lock | diff -u - $(VENV)/lock-check-runtime.txt || \
+	  { echo "requirements-runtime.lock does not fit pyproject.toml: run make lock" >&2; exit 1; }
 
 # ruff, mypy and the floors (import-linter: each package imports only those below it).
 lint: $(STAMP)
