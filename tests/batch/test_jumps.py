@@ -100,9 +100,21 @@ def _scaled_end(factor: float, code: str) -> pl.DataFrame:
         (pl.col("attendances") * factor).round().cast(pl.Int64)).otherwise("attendances"))
 
 
+@pytest.fixture(scope="module")
+def references(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """The clean world and the plausible change, served once (on SQLite) for both backends."""
+    root, spiked, runs = tmp_path_factory.mktemp("references"), world().trusts[0], {}
+    for name, frame in (("clean", world().attendances), ("plausible", _scaled_end(1.1, spiked))):
+        with Store(f"sqlite:///{root / name}.db") as other:
+            other.migrate()
+            runs[name], outcome = _served(other, root / name, frame)
+            assert not outcome.held_back  # type: ignore[attr-defined]
+    return runs
+
+
 @pytest.mark.slow
 def test_a_tripled_trust_is_named_and_moves_the_others_no_more_than_noise(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, references: dict[str, pl.DataFrame]
 ) -> None:
     """Batched from scratch, the default ensemble (LightGBM pooled over trusts): the world as
     generated; one trust's last three days tripled (this store, on each backend); the same days
@@ -110,12 +122,7 @@ def test_a_tripled_trust_is_named_and_moves_the_others_no_more_than_noise(
     spiked = world().trusts[0]
     changed, result = _served(store, tmp_path / "spiked", _scaled_end(3, spiked))
     assert list(result.held_back) == [spiked] and not result.ok  # type: ignore[attr-defined]
-    runs = {}
-    for name, frame in (("clean", world().attendances), ("plausible", _scaled_end(1.1, spiked))):
-        with Store(f"sqlite:///{tmp_path / name}.db") as other:
-            other.migrate()
-            runs[name], outcome = _served(other, tmp_path / name, frame)
-            assert not outcome.held_back  # type: ignore[attr-defined]
+    runs = references
     spike = _moved(runs["clean"], changed)
     noise = _moved(runs["clean"], runs["plausible"])
     worst_spike = max(v for k, v in spike.items() if k != spiked)
