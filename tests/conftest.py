@@ -110,3 +110,14 @@ def database_snapshot(database_url: str) -> Callable[[], Snapshot]:
             }
 
     return sqlite if database_url.startswith("sqlite") else postgres
+
+
+# The few tests that take a minute or more (the batch killed at random and at each phase, the
+# whole bad-input corpus, the model directory's faults) start first: with pytest-xdist they then
+# overlap everything else instead of finishing alone at the end of the run.
+LONGEST_FIRST = ("test_batch_kill_random.py", "test_batch_kill.py", "test_bad_inputs.py",
+                 "test_batch_model_dir_faults.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: order kept
