@@ -24,10 +24,7 @@ def newest_data_day(store: Store) -> date | None:
 
 def busiest_days(store: Store, trusts: list[str] | None = None) -> dict[str, int]:
     """Each trust's busiest stored day (attendances or admissions, whichever is larger): the
-    base of the plausibility bound on new counts. Empty for a database not created yet, so
-    that validating a first file never creates one."""
-    if not store.exists():
-        return {}
+    base of the plausibility bound on new counts (the schema must exist: `Store.exists`)."""
     a = t.attendances
     busiest = sa.func.max(sa.func.max(a.c.attendances, sa.func.coalesce(a.c.admissions, 0))
                           if store.dialect == "sqlite" else

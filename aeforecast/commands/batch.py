@@ -100,20 +100,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {what}{len(outcome.fallbacks)} trust(s) served by a fallback: "
                   f"{', '.join(sorted(outcome.fallbacks))}", file=sys.stderr)
             status = 1
-        if outcome.held_back:
-            print(f"warning: {what}{len(outcome.held_back)} trust(s) with new days held back, "
-                  "far beyond their history:", file=sys.stderr)
-            for code, reason in sorted(outcome.held_back.items()):
-                print(f"  {code}: {reason}", file=sys.stderr)
-            status = 1
-        if outcome.stale:
-            print(f"warning: {what}{len(outcome.stale)} trust(s) not forecast, their data is "
-                  "stale:", file=sys.stderr)
-            for code, reason in sorted(outcome.stale.items()):
-                print(f"  {code}: {reason}", file=sys.stderr)
-            status = 1
+        named_by = ((outcome.held_back, "with new days held back, far beyond their history"),
+                    (outcome.stale, "not forecast, their data is stale"))
+        for named, heading in named_by:
+            if named:
+                _warn_each(f"{what}{len(named)} trust(s) {heading}", named)
+                status = 1
     _warn_if_old(options.as_of, args.as_of is None, settings.stale_after_days)
     return status
+
+
+def _warn_each(heading: str, reasons: dict[str, str]) -> None:
+    """`warning: <heading>:` then each trust with its reason, one a line."""
+    print(f"warning: {heading}:", file=sys.stderr)
+    for code, reason in sorted(reasons.items()):
+        print(f"  {code}: {reason}", file=sys.stderr)
 
 
 def _warn_if_old(as_of: date, defaulted: bool, limit_days: int) -> None:

@@ -162,8 +162,8 @@ def _busiest() -> dict[str, int]:
     from store.data_extent import busiest_days
 
     try:
-        with Store.from_settings() as store:
-            return busiest_days(store)
+        with Store.from_settings() as store:  # validating a first file never creates one
+            return busiest_days(store) if store.exists() else {}
     except StoreUnavailableError as exc:
         log.info("no stored history to bound new counts by: %s", exc)
         return {}
